@@ -1,0 +1,1 @@
+"""Running Habyss: the local launcher, the container image and the Kubernetes manifests."""

@@ -1,0 +1,268 @@
+"""Every SQL statement of the gateway. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from opentelemetry import propagate
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db.core import (
+    Goal,
+    Habit,
+    HabitLog,
+    HabitTag,
+    IdempotencyKey,
+    OutboxEvent,
+    SubHabit,
+    Tag,
+    User,
+)
+from shared.events.base import Event
+
+# --- users ----------------------------------------------------------------------------------
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.execute(select(User).where(User.email == email))
+    return result.scalar_one_or_none()
+
+
+async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def add_user(session: AsyncSession, user: User) -> bool:
+    """Insert a user; return False when the email is taken (without aborting the transaction)."""
+    stmt = (
+        insert(User)
+        .values(
+            id=user.id,
+            email=user.email,
+            password_hash=user.password_hash,
+            display_name=user.display_name,
+            timezone=user.timezone,
+            day_start=user.day_start,
+            week_start=user.week_start,
+            preferences=user.preferences,
+        )
+        .on_conflict_do_nothing(index_elements=[User.email])
+        .returning(User.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+# --- goals ----------------------------------------------------------------------------------
+
+
+async def goals_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Goal]:
+    result = await session.execute(
+        select(Goal).where(Goal.user_id == user_id).order_by(Goal.created_at)
+    )
+    return result.scalars().all()
+
+
+async def goal_of(session: AsyncSession, user_id: uuid.UUID, goal_id: uuid.UUID) -> Goal | None:
+    result = await session.execute(select(Goal).where(Goal.id == goal_id, Goal.user_id == user_id))
+    return result.scalar_one_or_none()
+
+
+# --- habits ---------------------------------------------------------------------------------
+
+
+async def habits_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Habit]:
+    result = await session.execute(
+        select(Habit)
+        .where(Habit.user_id == user_id, Habit.archived_at.is_(None))
+        .order_by(Habit.created_at)
+    )
+    return result.scalars().all()
+
+
+async def habit_of(
+    session: AsyncSession, user_id: uuid.UUID, habit_id: uuid.UUID, *, lock: bool = False
+) -> Habit | None:
+    """Return the user's live habit, or None for a foreign, archived or unknown id."""
+    stmt = select(Habit).where(
+        Habit.id == habit_id, Habit.user_id == user_id, Habit.archived_at.is_(None)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def sub_habits_of(
+    session: AsyncSession, habit_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[SubHabit]]:
+    result = await session.execute(
+        select(SubHabit)
+        .where(SubHabit.habit_id.in_(habit_ids))
+        .order_by(SubHabit.habit_id, SubHabit.position)
+    )
+    grouped: dict[uuid.UUID, list[SubHabit]] = {h: [] for h in habit_ids}
+    for sub in result.scalars():
+        grouped[sub.habit_id].append(sub)
+    return grouped
+
+
+async def tags_of(
+    session: AsyncSession, habit_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    result = await session.execute(
+        select(HabitTag.habit_id, Tag.name)
+        .join(Tag, Tag.id == HabitTag.tag_id)
+        .where(HabitTag.habit_id.in_(habit_ids))
+        .order_by(Tag.name)
+    )
+    grouped: dict[uuid.UUID, list[str]] = {h: [] for h in habit_ids}
+    for habit_id, name in result.all():
+        grouped[habit_id].append(name)
+    return grouped
+
+
+async def replace_sub_habits(
+    session: AsyncSession, habit_id: uuid.UUID, titles: Sequence[str]
+) -> None:
+    await session.execute(delete(SubHabit).where(SubHabit.habit_id == habit_id))
+    session.add_all(SubHabit(habit_id=habit_id, position=i, title=t) for i, t in enumerate(titles))
+    await session.flush()
+
+
+async def count_sub_habits(session: AsyncSession, habit_id: uuid.UUID) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(SubHabit).where(SubHabit.habit_id == habit_id)
+    )
+    return int(result.scalar_one())
+
+
+async def replace_tags(
+    session: AsyncSession, user_id: uuid.UUID, habit_id: uuid.UUID, names: Sequence[str]
+) -> None:
+    await session.execute(delete(HabitTag).where(HabitTag.habit_id == habit_id))
+    unique = sorted({n.strip().lower() for n in names if n.strip()})
+    if not unique:
+        return
+    await session.execute(
+        insert(Tag)
+        .values([{"id": uuid.uuid4(), "user_id": user_id, "name": n} for n in unique])
+        .on_conflict_do_nothing(index_elements=[Tag.user_id, Tag.name])
+    )
+    ids = await session.execute(select(Tag.id).where(Tag.user_id == user_id, Tag.name.in_(unique)))
+    session.add_all(HabitTag(habit_id=habit_id, tag_id=t) for t in ids.scalars())
+    await session.flush()
+
+
+async def archive_habit(session: AsyncSession, habit: Habit, now: datetime) -> None:
+    habit.archived_at = now
+    await session.flush()
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+async def logs_of(
+    session: AsyncSession, habit_id: uuid.UUID, start: date | None, end: date | None
+) -> Sequence[HabitLog]:
+    stmt = select(HabitLog).where(HabitLog.habit_id == habit_id)
+    if start is not None:
+        stmt = stmt.where(HabitLog.date >= start)
+    if end is not None:
+        stmt = stmt.where(HabitLog.date <= end)
+    result = await session.execute(stmt.order_by(HabitLog.date, HabitLog.created_at))
+    return result.scalars().all()
+
+
+async def log_of(session: AsyncSession, habit_id: uuid.UUID, log_id: uuid.UUID) -> HabitLog | None:
+    result = await session.execute(
+        select(HabitLog).where(HabitLog.id == log_id, HabitLog.habit_id == habit_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def delete_log(session: AsyncSession, log: HabitLog) -> None:
+    await session.delete(log)
+    await session.flush()
+
+
+# --- idempotency ----------------------------------------------------------------------------
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, user_id: uuid.UUID, key: str, request_hash: str
+) -> bool:
+    """Reserve a key for this request; False when another request holds it.
+
+    ``ON CONFLICT DO NOTHING`` waits for a concurrent holder to commit, so a False answer means
+    that request's stored response can be read right away.
+    """
+    stmt = (
+        insert(IdempotencyKey)
+        .values(user_id=user_id, key=key, request_hash=request_hash, status_code=0, response={})
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def idempotency_record(
+    session: AsyncSession, user_id: uuid.UUID, key: str
+) -> IdempotencyKey | None:
+    return await session.get(IdempotencyKey, (user_id, key))
+
+
+async def store_idempotent_response(
+    session: AsyncSession, user_id: uuid.UUID, key: str, status_code: int, body: dict[str, Any]
+) -> None:
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        .values(status_code=status_code, response=body)
+    )
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+def add_outbox_event(session: AsyncSession, event: Event) -> None:
+    """Stage ``event`` in the same transaction as the write that caused it."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    session.add(
+        OutboxEvent(
+            event_id=event.event_id,
+            subject=event.subject,
+            payload=event.model_dump(mode="json"),
+            headers=carrier,
+        )
+    )
+
+
+async def claim_unpublished(session: AsyncSession, limit: int) -> Sequence[OutboxEvent]:
+    """Lock the oldest unpublished events; other relays skip them (``SKIP LOCKED``)."""
+    result = await session.execute(
+        select(OutboxEvent)
+        .where(OutboxEvent.published_at.is_(None))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return result.scalars().all()
+
+
+async def mark_published(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now)
+        )
+
+
+async def unpublished_count(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,288 @@
+"""The public API's request and response bodies, and the validation rules they carry.
+
+Field names are the contract of DESIGN section 4. Rules that need more than one field (a target
+only on quantity habits, ``times`` within what a period allows) live in validators here, so the
+same rules hold for the HTTP API and for the habit rpc the agent uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.localtime import WEEKDAYS, is_valid_zone, parse_day_start
+
+MAX_SUB_HABITS = 20
+MAX_TAGS = 20
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Unit = Literal["day", "week", "month", "year"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAY_ORDER: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Kind = Literal["boolean", "quantity", "negative"]
+Chronotype = Literal["morning", "intermediate", "evening"]
+
+# The fewest days a period of each unit can have: "times" counts distinct dates, so a period can
+# never hold more completions than this (February caps a monthly habit at 28 a month).
+_MIN_DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 28, "year": 365}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def max_times(unit: str, every: int) -> int:
+    """Return the largest ``times`` an ``interval`` schedule of ``every`` ``unit`` allows."""
+    return _MIN_DAYS_PER_UNIT[unit] * every
+
+
+class IntervalSchedule(Body):
+    type: Literal["interval"] = "interval"
+    every: int = Field(default=1, ge=1, le=366)
+    unit: Unit = "day"
+    times: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _times_fit_period(self) -> IntervalSchedule:
+        limit = max_times(self.unit, self.every)
+        if self.times > limit:
+            raise ValueError(
+                f"times={self.times} does not fit a period of {self.every} {self.unit}(s): "
+                f"at most {limit}"
+            )
+        return self
+
+
+class WeekdaysSchedule(Body):
+    type: Literal["weekdays"]
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+
+    @field_validator("days")
+    @classmethod
+    def _distinct_in_order(cls, days: list[str]) -> list[str]:
+        if len(set(days)) != len(days):
+            raise ValueError("days must not repeat")
+        return sorted(days, key=WEEKDAY_ORDER.index)
+
+
+Schedule = Annotated[IntervalSchedule | WeekdaysSchedule, Field(discriminator="type")]
+
+
+class Target(Body):
+    value: float = Field(gt=0, le=1e9)
+    unit: str = Field(min_length=1, max_length=32)
+    direction: Literal["at_least", "at_most"] = "at_least"
+
+
+def check_kind_and_target(kind: str, target: Target | dict[str, Any] | None) -> None:
+    """Raise ``ValueError`` unless quantity habits have a target and no other kind has one."""
+    if kind == "quantity" and target is None:
+        raise ValueError("a quantity habit needs a target {value, unit, direction}")
+    if kind != "quantity" and target is not None:
+        raise ValueError(f"a {kind} habit takes no target; only quantity habits do")
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def _check_zone(zone: str) -> str:
+    if not is_valid_zone(zone):
+        raise ValueError(f"unknown time zone {zone!r}; use an IANA name such as Europe/Paris")
+    return zone
+
+
+class RegisterIn(Body):
+    email: str = Field(max_length=320)
+    password: str = Field(min_length=8, max_length=200)
+    timezone: str = "UTC"
+    display_name: str | None = Field(default=None, max_length=100)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+    _zone = field_validator("timezone")(_check_zone)
+
+
+class TokenIn(Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=200)
+
+
+class RegisterOut(BaseModel):
+    user_id: uuid.UUID
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str | None
+    timezone: str
+    day_start: str
+    week_start: str
+    chronotype: Chronotype | None
+    preferences: dict[str, Any]
+
+
+class MePatch(Body):
+    display_name: str | None = Field(default=None, max_length=100)
+    timezone: str | None = None
+    day_start: str | None = None
+    week_start: str | None = None
+    chronotype: Chronotype | None = None
+    preferences: dict[str, Any] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+    @field_validator("day_start")
+    @classmethod
+    def _day_start(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_day_start(value)
+        return value
+
+    @field_validator("week_start")
+    @classmethod
+    def _week_start(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() not in WEEKDAYS:
+            raise ValueError(f"week_start must be one of {', '.join(WEEKDAYS)}")
+        return None if value is None else value.lower()
+
+
+# --- goals ----------------------------------------------------------------------------------
+
+GoalStatus = Literal["active", "completed", "abandoned"]
+
+
+class GoalIn(Body):
+    title: Title
+    description: str | None = Field(default=None, max_length=5000)
+    target_date: date | None = None
+
+
+class GoalPatch(Body):
+    title: Title | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    target_date: date | None = None
+    status: GoalStatus | None = None
+
+
+class GoalOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    target_date: date | None
+    status: GoalStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- habits ---------------------------------------------------------------------------------
+
+SubHabitTitle = Annotated[str, Field(min_length=1, max_length=200)]
+TagName = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class HabitIn(Body):
+    title: Title
+    description: str | None = Field(default=None, max_length=5000)
+    kind: Kind = "boolean"
+    schedule: Schedule = Field(default_factory=IntervalSchedule)
+    target: Target | None = None
+    start_date: date | None = None
+    sub_habits: list[SubHabitTitle] = Field(default_factory=list, max_length=MAX_SUB_HABITS)
+    tags: list[TagName] = Field(default_factory=list, max_length=MAX_TAGS)
+    goal_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _kind_and_target(self) -> HabitIn:
+        check_kind_and_target(self.kind, self.target)
+        return self
+
+
+class HabitPatch(Body):
+    """Fields to change; ``kind`` is fixed at creation (its logs would change meaning)."""
+
+    title: Title | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    schedule: Schedule | None = None
+    target: Target | None = None
+    start_date: date | None = None
+    sub_habits: list[SubHabitTitle] | None = Field(default=None, max_length=MAX_SUB_HABITS)
+    tags: list[TagName] | None = Field(default=None, max_length=MAX_TAGS)
+    goal_id: uuid.UUID | None = None
+
+
+class SubHabitIn(Body):
+    title: SubHabitTitle
+
+
+class SubHabitOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    position: int
+
+
+class HabitOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    kind: Kind
+    schedule: dict[str, Any]
+    target: dict[str, Any] | None
+    start_date: date
+    sub_habits: list[SubHabitOut]
+    tags: list[str]
+    goal_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+class LogIn(Body):
+    date: dt.date | None = None
+    value: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    status: Literal["done", "skip"] = "done"
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class LogOut(BaseModel):
+    id: uuid.UUID
+    habit_id: uuid.UUID
+    date: dt.date
+    value: float | None
+    status: Literal["done", "skip"]
+    note: str | None
+    created_at: datetime

@@ -1,0 +1,29 @@
+"""Settings every service shares; each service's ``config.py`` subclasses ``CommonSettings``.
+
+Only settings classes read the environment. Defaults point at the local servers that ``make run``
+and CI use, so a fresh clone needs no configuration.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Connection settings and delivery policy shared by all services."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "habyss"
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/habyss"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # A consumer gives up on a message after this many deliveries and dead-letters it.
+    max_deliver: int = Field(default=5, ge=1, le=100)
+    retry_backoff_seconds: float = Field(default=0.5, gt=0)
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -1,0 +1,32 @@
+"""The async engine and session factory every service opens in its lifespan."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    """Create an async engine for ``postgresql+asyncpg://`` URLs.
+
+    Args:
+        url: The database URL.
+        pool_size: Connections kept open.
+        max_overflow: Extra connections allowed under load.
+    """
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"timezone": "UTC"}},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return a session factory whose objects stay readable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,10 @@
+"""Event contracts: one module per domain, every event a frozen ``Event`` subclass."""
+
+from shared.events.base import Event
+from shared.events.habits import HABIT_EVENTS
+
+ALL_EVENTS: tuple[type[Event], ...] = HABIT_EVENTS
+
+EVENTS_BY_SUBJECT: dict[str, type[Event]] = {e.subject: e for e in ALL_EVENTS}
+
+__all__ = ["ALL_EVENTS", "EVENTS_BY_SUBJECT", "Event"]

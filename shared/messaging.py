@@ -1,0 +1,168 @@
+"""The bus: one broker factory, one publish helper, one delivery policy for every consumer.
+
+Delivery rules (DESIGN section 3): every publish carries ``Nats-Msg-Id`` so JetStream drops a
+duplicate; every JetStream consumer is durable, acknowledges explicitly, retries a failed message
+with growing delays up to ``MAX_DELIVER`` deliveries, then copies it to ``dlq.<subject>`` and
+terminates it. faststream's own default would terminate a message on the first exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from faststream import AckPolicy, BaseMiddleware
+from faststream.exceptions import HandlerException, NackMessage, RejectMessage
+from faststream.nats import NatsBroker, PullSub
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig
+from prometheus_client import REGISTRY
+
+from shared.config import CommonSettings
+from shared.events.base import Event
+from shared.streams import ALL_STREAMS, DEAD_LETTERS, stream_config, stream_for
+from shared.telemetry import setup_tracing
+
+if TYPE_CHECKING:
+    from faststream.message import StreamMessage
+    from nats.js.api import PubAck
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVER = 5
+FIRST_RETRY_DELAY_SECONDS = 0.5
+MAX_RETRY_DELAY_SECONDS = 30.0
+# A handler that runs longer than this is presumed dead and its message redelivered.
+ACK_WAIT_SECONDS = 30.0
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+def retry_delay(delivery: int) -> float:
+    """Return the delay before redelivering after failed delivery number ``delivery`` (1-based)."""
+    return float(min(MAX_RETRY_DELAY_SECONDS, FIRST_RETRY_DELAY_SECONDS * 2 ** (delivery - 1)))
+
+
+class _DeliveryPolicy(BaseMiddleware):
+    """Turns a handler's exception into a delayed nack, or a dead letter on the last delivery."""
+
+    def __init__(self, msg: Any, /, *, context: Any, owner: DeliveryPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.owner = owner
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        try:
+            return await call_next(msg)
+        except HandlerException:
+            raise
+        except Exception as exc:
+            raw = msg.raw_message
+            if not (getattr(raw, "reply", "") or "").startswith("$JS.ACK"):
+                raise
+            delivered = raw.metadata.num_delivered
+            if delivered < MAX_DELIVER:
+                log.warning("handler failed on %s (delivery %d), retrying", raw.subject, delivered)
+                raise NackMessage(delay=retry_delay(delivered)) from exc
+            await self.owner.dead_letter(raw, exc)
+            raise RejectMessage() from exc
+
+
+class DeliveryPolicy:
+    """Middleware factory; holds the broker it dead-letters through."""
+
+    def __init__(self) -> None:
+        self.broker: NatsBroker | None = None
+
+    def __call__(self, msg: Any, /, *, context: Any) -> _DeliveryPolicy:
+        """Make the per-message middleware, as faststream calls broker middlewares."""
+        return _DeliveryPolicy(msg, context=context, owner=self)
+
+    async def dead_letter(self, raw: Any, exc: Exception) -> None:
+        """Copy a message that failed its last delivery to ``dlq.<subject>`` with the error."""
+        assert self.broker is not None
+        log.error("dead-lettering %s after %d deliveries: %r", raw.subject, MAX_DELIVER, exc)
+        headers = {k: v for k, v in (raw.headers or {}).items() if k != "Nats-Msg-Id"}
+        headers["Habyss-Error"] = repr(exc)[:500]
+        headers["Habyss-Original-Subject"] = raw.subject
+        await self.broker.publish(
+            raw.data,
+            subject=f"dlq.{raw.subject}",
+            headers=headers,
+            stream=DEAD_LETTERS.name,
+            timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
+
+
+def create_broker(settings: CommonSettings) -> NatsBroker:
+    """Build a broker with tracing, bus metrics and the delivery policy installed."""
+    provider = setup_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    policy = DeliveryPolicy()
+    broker = NatsBroker(
+        settings.nats_url,
+        name=settings.service_name,
+        graceful_timeout=settings.shutdown_timeout_seconds,
+        middlewares=[
+            NatsTelemetryMiddleware(tracer_provider=provider),
+            NatsPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
+            policy,
+        ],
+        log_level=logging.DEBUG,
+    )
+    policy.broker = broker
+    return broker
+
+
+async def declare_streams(broker: NatsBroker) -> None:
+    """Create or update every stream (idempotent); call after ``broker.connect()``."""
+    js = broker.config.connection_state.stream
+    for stream in ALL_STREAMS:
+        config = stream_config(stream)
+        try:
+            await js.update_stream(config)
+        except Exception:
+            await js.add_stream(config)
+
+
+def durable_consumer(name: str) -> dict[str, Any]:
+    """Keyword arguments for ``@router.subscriber`` that make a durable, explicitly acked consumer.
+
+    Instances of one service share the durable pull consumer, so each message goes to one of them.
+    """
+    return {
+        "durable": name,
+        "pull_sub": PullSub(batch_size=16, timeout=1.0),
+        "config": ConsumerConfig(
+            durable_name=name,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            max_deliver=MAX_DELIVER,
+            ack_wait=ACK_WAIT_SECONDS,
+        ),
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }
+
+
+async def publish_event(broker: NatsBroker, event: Event) -> PubAck:
+    """Publish an event to its stream, deduplicated by its ``event_id``, and await the ack."""
+    return await publish_raw(
+        broker, event.subject, event.model_dump_json().encode(), str(event.event_id)
+    )
+
+
+async def publish_raw(
+    broker: NatsBroker,
+    subject: str,
+    payload: bytes,
+    msg_id: str,
+    headers: dict[str, str] | None = None,
+) -> PubAck:
+    """Publish bytes to the stream holding ``subject`` with ``Nats-Msg-Id`` set to ``msg_id``."""
+    all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id, "content-type": "application/json"}
+    ack: PubAck = await broker.publish(
+        payload,
+        subject=subject,
+        headers=all_headers,
+        stream=stream_for(subject).name,
+        timeout=PUBLISH_TIMEOUT_SECONDS,
+    )
+    return ack

@@ -1,0 +1,29 @@
+"""The field names of DESIGN section 4 are the API contract mobile clients rely on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gateway.app import create_app
+
+
+def _schema(spec: dict[str, Any], name: str) -> set[str]:
+    return set(spec["components"]["schemas"][name]["properties"])
+
+
+def test_openapi_carries_the_contract_fields() -> None:
+    spec = create_app().openapi()
+    assert _schema(spec, "RegisterOut") == {"user_id", "access_token", "token_type"}
+    assert _schema(spec, "TokenOut") == {"access_token", "token_type", "expires_in"}
+    assert {"id", "email", "display_name", "timezone", "day_start", "week_start", "chronotype",
+            "preferences"} == _schema(spec, "MeOut")  # fmt: skip
+    assert _schema(spec, "LogOut") == {
+        "id", "habit_id", "date", "value", "status", "note", "created_at"
+    }  # fmt: skip
+    assert {"title", "description", "kind", "schedule", "target", "start_date", "sub_habits",
+            "tags", "goal_id"} <= _schema(spec, "HabitIn")  # fmt: skip
+    assert _schema(spec, "ErrorBody") == {"error"}
+    assert _schema(spec, "ErrorDetail") == {"code", "message", "details"}
+    log_post = spec["paths"]["/v1/habits/{habit_id}/logs"]["post"]
+    assert any(p["name"] == "idempotency-key" for p in log_post["parameters"])
+    assert {"401", "404", "422"} <= set(log_post["responses"])

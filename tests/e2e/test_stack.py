@@ -1,0 +1,75 @@
+"""Start the stack the way ``make run`` does, then register, create a habit, log it, and watch
+``habits.log.recorded.v1`` arrive on the bus. Ctrl-C (SIGINT) stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from shared.config import CommonSettings
+from tests.support import BusObserver, auth, create_habit, register, worker_suffix
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = {"GATEWAY": 18000, "AGENT": 18001, "METRICS": 18002, "KNOWLEDGE": 18003, "LEARNING": 18004}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[str]:
+    base = CommonSettings().database_url
+    database = urlsplit(base)._replace(path=f"/habyss_e2e_{worker_suffix()}").geturl()
+    env = {**os.environ, "DATABASE_URL": database}
+    env.update({f"{name}_PORT": str(port) for name, port in PORTS.items()})
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "deploy.launcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert launcher.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = launcher.stdout.readline()
+        if not line and launcher.poll() is not None:
+            break
+        lines.append(line)
+        if "docs: http://" in line:
+            break
+    assert any("docs: http://" in line for line in lines), "".join(lines)
+    yield f"http://127.0.0.1:{PORTS['GATEWAY']}"
+    launcher.send_signal(signal.SIGINT)
+    rest, _ = launcher.communicate(timeout=60)
+    assert launcher.returncode == 0, rest
+    assert "stopped" in rest
+
+
+async def test_register_create_log_and_see_the_event(stack: str) -> None:
+    async with httpx.AsyncClient(base_url=stack, timeout=10) as client:
+        docs = await client.get("/docs")
+        assert docs.status_code == 200
+        for port in PORTS.values():
+            ready = await client.get(f"http://127.0.0.1:{port}/internal/ready")
+            assert ready.status_code == 200, port
+        user = await register(client, timezone="Europe/Lisbon")
+        habit = await create_habit(client, user, title="Meditate 2 minutes")
+        async with BusObserver(CommonSettings().nats_url, "habits.log.recorded.v1") as bus:
+            log = await client.post(f"/v1/habits/{habit['id']}/logs", json={}, headers=auth(user))
+            assert log.status_code == 201
+            events = await bus.wait_for(
+                lambda s, body: body["habit_id"] == habit["id"], count=1, timeout=15
+            )
+    assert len(events) == 1
+    assert events[0]["log_id"] == log.json()["id"]
+    assert events[0]["user_id"] == user["x-user-id"]

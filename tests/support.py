@@ -1,0 +1,93 @@
+"""Helpers shared by integration and end-to-end tests: a bus observer and API shortcuts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+
+def worker_suffix() -> str:
+    """A name unique to this pytest-xdist worker (``main`` without xdist)."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+class BusObserver:
+    """An ephemeral JetStream consumer that collects the messages published after it started."""
+
+    def __init__(self, url: str, subjects: str) -> None:
+        self.url = url
+        self.subjects = subjects
+        self.messages: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    async def __aenter__(self) -> BusObserver:
+        self.nc = await nats.connect(self.url)
+        js = self.nc.jetstream()
+
+        async def on_message(msg: Any) -> None:
+            self.messages.append((msg.subject, json.loads(msg.data), dict(msg.headers or {})))
+            await msg.ack()
+
+        self.sub = await js.subscribe(
+            self.subjects,
+            cb=on_message,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+            manual_ack=True,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.sub.unsubscribe()
+        await self.nc.close()
+
+    def matching(self, predicate: Callable[[str, dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        return [body for subject, body, _ in self.messages if predicate(subject, body)]
+
+    async def wait_for(
+        self,
+        predicate: Callable[[str, dict[str, Any]], bool],
+        count: int,
+        timeout: float = 10.0,
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` matching messages arrived, then a little longer for extras."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.matching(predicate)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # room for a duplicate to show up, if there were one
+        return self.matching(predicate)
+
+
+async def register(client: httpx.AsyncClient, timezone: str = "UTC") -> dict[str, str]:
+    """Register a fresh user; return auth headers and the user id."""
+    email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+    response = await client.post(
+        "/v1/auth/register",
+        json={"email": email, "password": "correct horse battery", "timezone": timezone},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return {"Authorization": f"Bearer {body['access_token']}", "x-user-id": body["user_id"]}
+
+
+def auth(headers: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": headers["Authorization"]}
+
+
+async def create_habit(
+    client: httpx.AsyncClient, user: dict[str, str], **fields: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/habits", json={"title": "Read 10 pages", **fields}, headers=auth(user)
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
