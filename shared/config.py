@@ -23,7 +23,4 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000
-    # A consumer gives up on a message after this many deliveries and dead-letters it.
-    max_deliver: int = Field(default=5, ge=1, le=100)
-    retry_backoff_seconds: float = Field(default=0.5, gt=0)
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from services.gateway.schemas import (
     SubHabitOut,
     check_kind_and_target,
 )
+from shared.db.base import utcnow
 from shared.db.core import Habit, HabitLog, User
 from shared.errors import NotFound, ValidationFailed
 from shared.events.habits import (
@@ -196,22 +197,32 @@ def log_out(log: HabitLog) -> LogOut:
 
 
 async def record_log(
-    session: AsyncSession, user: User, habit_id: uuid.UUID, data: LogIn, today: date
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    habit_id: uuid.UUID,
+    data: LogIn,
+    today_of: Callable[[User], date],
 ) -> LogOut:
-    habit = await owned_habit(session, user.id, habit_id)
+    found = await repository.habit_with_owner(session, user_id, habit_id)
+    if found is None:
+        raise NotFound("No such habit.")
+    habit, user = found
+    today = today_of(user)
     log_date = data.date or today
     check_log(habit, data, log_date, today)
-    log = HabitLog(
-        id=uuid.uuid4(),
-        habit_id=habit.id,
-        user_id=user.id,
-        date=log_date,
-        value=data.value,
-        status=data.status,
-        note=data.note,
+    log = await repository.insert_log(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "habit_id": habit.id,
+            "user_id": user.id,
+            "date": log_date,
+            "value": data.value,
+            "status": data.status,
+            "note": data.note,
+            "created_at": utcnow(),
+        },
     )
-    session.add(log)
-    await session.flush()
     repository.add_outbox_event(
         session,
         HabitLogRecordedV1(

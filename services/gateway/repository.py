@@ -96,6 +96,19 @@ async def habit_of(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def habit_with_owner(
+    session: AsyncSession, user_id: uuid.UUID, habit_id: uuid.UUID
+) -> tuple[Habit, User] | None:
+    """The user's live habit and the user in one round trip (the hot path of logging)."""
+    result = await session.execute(
+        select(Habit, User)
+        .join(User, User.id == Habit.user_id)
+        .where(Habit.id == habit_id, Habit.user_id == user_id, Habit.archived_at.is_(None))
+    )
+    row = result.one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 async def sub_habits_of(
     session: AsyncSession, habit_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[SubHabit]]:
@@ -163,6 +176,12 @@ async def archive_habit(session: AsyncSession, habit: Habit, now: datetime) -> N
 
 
 # --- logs -----------------------------------------------------------------------------------
+
+
+async def insert_log(session: AsyncSession, values: dict[str, Any]) -> HabitLog:
+    """Insert a log with one statement and return it as stored."""
+    result = await session.execute(insert(HabitLog).values(**values).returning(HabitLog))
+    return result.scalar_one()
 
 
 async def logs_of(

@@ -95,8 +95,7 @@ async def record_log(
             if record.request_hash != fingerprint:
                 raise Conflict("This Idempotency-Key was already used for another request.")
             return JSONResponse(record.response, status_code=record.status_code)
-        user = await accounts.current_user(session, caller)
-        out = await habits.record_log(session, user, habit_id, body, today_of(user))
+        out = await habits.record_log(session, caller, habit_id, body, today_of)
         payload = out.model_dump(mode="json")
         if idempotency_key:
             await repository.store_idempotent_response(
