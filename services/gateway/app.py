@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from services.gateway.api import accounts, goals, habits
+from services.gateway.api import accounts, goals, habits, metrics
 from services.gateway.api.deps import Runtime
 from services.gateway.api.errors import install_error_handlers
 from services.gateway.config import GatewaySettings
@@ -74,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(goals.router)
     app.include_router(habits.router)
+    app.include_router(metrics.router)
     app.include_router(
         probe_router(
             {

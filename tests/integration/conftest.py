@@ -1,10 +1,12 @@
-"""Integration fixtures: a fresh PostgreSQL database per worker, migrated; the gateway app in
-process over httpx; the real NATS JetStream and Redis of the environment."""
+"""Integration fixtures: per pytest worker, a fresh migrated PostgreSQL database, a JetStream
+server of its own (durable consumers are server-wide state: two workers, or a running
+``make run``, would otherwise take each other's messages) and a Redis database index of its own;
+the gateway and metrics services run in process, the gateway served over httpx."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -12,13 +14,18 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
+from services.metrics.app import create_app as create_metrics_app
+from services.metrics.config import MetricsSettings
 from shared.config import CommonSettings
 from shared.db.engine import create_engine
-from tests.support import worker_suffix
+from tests.support import nats_server, worker_suffix
+
+COMMON_FIELDS = set(CommonSettings.model_fields) - {"service_name", "port"}
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +60,33 @@ async def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> GatewaySettings:
-    return GatewaySettings(database_url=database_url, relay_poll_seconds=0.2)
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with nats_server(tmp_path_factory.mktemp("nats")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    base = urlsplit(CommonSettings().redis_url)
+    index = 1 + int(worker_suffix().removeprefix("gw") or 0) if worker_suffix() != "main" else 1
+    return base._replace(path=f"/{index}").geturl()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, nats_url: str, redis_url: str) -> GatewaySettings:
+    return GatewaySettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        redis_url=redis_url,
+        relay_poll_seconds=0.2,
+    )
+
+
+@pytest.fixture(scope="session")
+async def metrics_service(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
+    app = create_metrics_app(MetricsSettings(**settings.model_dump(include=COMMON_FIELDS)))
+    async with app.router.lifespan_context(app):
+        yield app
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +97,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-async def client(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway, lifespan and all (bus, relay), served in process."""
+async def client(
+    settings: GatewaySettings, metrics_service: FastAPI
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway, lifespan and all (bus, relay), served in process; metrics runs beside it."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

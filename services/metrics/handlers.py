@@ -1,0 +1,87 @@
+"""Bus entry points of the metrics service: habit events in, rpc reads answered."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from faststream import Context
+from faststream.nats import NatsRouter
+
+from services.metrics.service import MetricsService
+from shared.contracts.metrics import (
+    GET,
+    STRENGTH,
+    TREND,
+    HabitMetricsOut,
+    MetricsQuery,
+    RangeQuery,
+    StrengthOut,
+    TrendOut,
+    TrendQuery,
+)
+from shared.events.habits import (
+    HabitArchivedV1,
+    HabitCreatedV1,
+    HabitLogDeletedV1,
+    HabitLogRecordedV1,
+    HabitUpdatedV1,
+)
+from shared.messaging import durable_consumer
+from shared.rpc import rpc_handler
+from shared.streams import HABITS
+
+router = NatsRouter()
+Service = Annotated[MetricsService, Context("metrics")]
+
+
+@router.subscriber(
+    HabitLogRecordedV1.subject, stream=HABITS, **durable_consumer("metrics-log-recorded")
+)
+async def on_log_recorded(event: HabitLogRecordedV1, service: Service) -> None:
+    await service.recompute(event.habit_id)
+
+
+@router.subscriber(
+    HabitLogDeletedV1.subject, stream=HABITS, **durable_consumer("metrics-log-deleted")
+)
+async def on_log_deleted(event: HabitLogDeletedV1, service: Service) -> None:
+    await service.recompute(event.habit_id)
+
+
+@router.subscriber(
+    HabitCreatedV1.subject, stream=HABITS, **durable_consumer("metrics-habit-created")
+)
+async def on_habit_created(event: HabitCreatedV1, service: Service) -> None:
+    await service.recompute(event.habit_id)
+
+
+@router.subscriber(
+    HabitUpdatedV1.subject, stream=HABITS, **durable_consumer("metrics-habit-updated")
+)
+async def on_habit_updated(event: HabitUpdatedV1, service: Service) -> None:
+    await service.recompute(event.habit_id)
+
+
+@router.subscriber(
+    HabitArchivedV1.subject, stream=HABITS, **durable_consumer("metrics-habit-archived")
+)
+async def on_habit_archived(event: HabitArchivedV1, service: Service) -> None:
+    await service.recompute(event.habit_id)
+
+
+@router.subscriber(GET, queue="metrics")
+@rpc_handler
+async def on_get(query: MetricsQuery, service: Service) -> HabitMetricsOut:
+    return await service.current(query)
+
+
+@router.subscriber(STRENGTH, queue="metrics")
+@rpc_handler
+async def on_strength(query: RangeQuery, service: Service) -> StrengthOut:
+    return await service.strength(query)
+
+
+@router.subscriber(TREND, queue="metrics")
+@rpc_handler
+async def on_trend(query: TrendQuery, service: Service) -> TrendOut:
+    return await service.trend(query)

@@ -1,0 +1,216 @@
+"""The metrics service's use cases: recompute on events, answer reads for the owner's today.
+
+Metrics are always recomputed from the stored habit and its logs, never patched incrementally,
+so a redelivered or out-of-order event is harmless and a schedule change recomputes history.
+Reads answer for the owner's current date: after their midnight a missed day shows as a broken
+streak without any new event, because the cached value is only used while its date is today.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime, time, timedelta
+
+from faststream.nats import NatsBroker
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.metrics import engine, repository
+from services.metrics.repository import HabitRecord
+from shared.contracts.metrics import (
+    HabitMetricsOut,
+    MetricsQuery,
+    RangeQuery,
+    StrengthOut,
+    StrengthPoint,
+    TrendOut,
+    TrendPointOut,
+    TrendQuery,
+)
+from shared.db.base import utcnow
+from shared.errors import NotFound, ValidationFailed
+from shared.events.metrics import HabitMetricsUpdatedV1
+from shared.localtime import local_today
+from shared.messaging import publish_event
+
+CACHE_TTL_SECONDS = 24 * 3600
+MAX_RANGE_DAYS = 3653  # ten years
+DEFAULT_STRENGTH_DAYS = 90
+DEFAULT_TREND_DAYS = 365
+
+
+def cache_key(habit_id: uuid.UUID) -> str:
+    return f"habyss:metrics:v1:{habit_id}"
+
+
+def habit_spec(record: HabitRecord) -> engine.HabitSpec:
+    """Translate a stored habit (API-shaped JSON) into the engine's input."""
+    target = None
+    if record.target is not None:
+        target = engine.Target(
+            value=float(record.target["value"]),
+            unit=str(record.target["unit"]),
+            direction=record.target.get("direction", "at_least"),
+        )
+    return engine.HabitSpec(
+        kind=record.kind,  # type: ignore[arg-type]
+        schedule=engine.Schedule.from_mapping(record.schedule),
+        start_date=record.start_date,
+        target=target,
+        week_start=record.week_start,
+    )
+
+
+def metrics_out(habit_id: uuid.UUID, as_of: date, m: engine.HabitMetrics) -> HabitMetricsOut:
+    return HabitMetricsOut(habit_id=habit_id, as_of=as_of, **asdict(m))
+
+
+def check_range(start: date, end: date) -> None:
+    if start > end:
+        raise ValidationFailed(
+            "'from' is after 'to'.", details=[{"loc": ["query", "from"], "to": end.isoformat()}]
+        )
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise ValidationFailed(
+            "The range may span at most 10 years.", details=[{"loc": ["query", "from"]}]
+        )
+
+
+class MetricsService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        broker: NatsBroker,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.redis = redis
+        self.broker = broker
+        self.clock = clock
+
+    def today(self, zone: str, day_start: time) -> date:
+        return local_today(self.clock(), zone, day_start)
+
+    async def _load(
+        self, session: AsyncSession, habit_id: uuid.UUID, until: date | None = None
+    ) -> tuple[HabitRecord | None, list[engine.LogEntry]]:
+        record = await repository.habit_record(session, habit_id)
+        if record is None or record.archived:
+            return record, []
+        rows = await repository.habit_logs(session, habit_id, until)
+        return record, [engine.LogEntry(d, s, v) for d, s, v in rows]  # type: ignore[arg-type]
+
+    async def _cache(self, record: HabitRecord, out: HabitMetricsOut) -> None:
+        entry = {
+            "user_id": str(record.user_id),
+            "zone": record.timezone,
+            "day_start": record.day_start.strftime("%H:%M"),
+            "metrics": out.model_dump(mode="json"),
+        }
+        await self.redis.set(cache_key(record.habit_id), json.dumps(entry), ex=CACHE_TTL_SECONDS)
+
+    async def recompute(self, habit_id: uuid.UUID) -> HabitMetricsOut | None:
+        """Recompute a habit's metrics as of its owner's today; store, cache and announce them."""
+        async with self.sessions.begin() as session:
+            await repository.lock_habit(session, habit_id)
+            record, logs = await self._load(session, habit_id)
+            if record is None or record.archived:
+                await repository.drop_metrics(session, habit_id)
+                await self.redis.delete(cache_key(habit_id))
+                return None
+            today = self.today(record.timezone, record.day_start)
+            metrics = engine.compute_metrics(habit_spec(record), logs, today)
+            out = metrics_out(habit_id, today, metrics)
+            await repository.save_metrics(
+                session,
+                {**out.model_dump(), "user_id": record.user_id, "computed_at": self.clock()},
+            )
+            # Cached under the lock, so a slower recompute cannot overwrite a newer result.
+            await self._cache(record, out)
+        await publish_event(
+            self.broker,
+            HabitMetricsUpdatedV1(
+                user_id=record.user_id,
+                habit_id=habit_id,
+                as_of=today,
+                metrics=out.model_dump(mode="json", exclude={"habit_id", "as_of"}),
+            ),
+        )
+        return out
+
+    async def _cached_today(self, query: MetricsQuery) -> HabitMetricsOut | None:
+        raw = await self.redis.get(cache_key(query.habit_id))
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        if entry["user_id"] != str(query.user_id):
+            return None
+        hour, minute = (int(p) for p in entry["day_start"].split(":"))
+        out = HabitMetricsOut.model_validate(entry["metrics"])
+        return out if out.as_of == self.today(entry["zone"], time(hour, minute)) else None
+
+    async def _owned(
+        self, session: AsyncSession, user_id: uuid.UUID, habit_id: uuid.UUID
+    ) -> tuple[HabitRecord, list[engine.LogEntry]]:
+        record, logs = await self._load(session, habit_id)
+        if record is None or record.archived or record.user_id != user_id:
+            raise NotFound("No such habit.")
+        return record, logs
+
+    async def current(self, query: MetricsQuery) -> HabitMetricsOut:
+        """The metrics as of ``query.as_of``, or as of the owner's today when absent."""
+        if query.as_of is None and (cached := await self._cached_today(query)) is not None:
+            return cached
+        async with self.sessions() as session:
+            record, logs = await self._owned(session, query.user_id, query.habit_id)
+        today = self.today(record.timezone, record.day_start)
+        as_of = query.as_of or today
+        if as_of > today:
+            raise ValidationFailed(
+                f"as_of {as_of} is after your today ({today}).",
+                details=[{"loc": ["query", "as_of"], "today": today.isoformat()}],
+            )
+        out = metrics_out(
+            query.habit_id, as_of, engine.compute_metrics(habit_spec(record), logs, as_of)
+        )
+        if as_of == today:
+            await self._cache(record, out)
+        return out
+
+    async def strength(self, query: RangeQuery) -> StrengthOut:
+        async with self.sessions() as session:
+            record, logs = await self._owned(session, query.user_id, query.habit_id)
+        end = query.end or self.today(record.timezone, record.day_start)
+        start = query.start or end - timedelta(days=DEFAULT_STRENGTH_DAYS - 1)
+        check_range(start, end)
+        series = engine.strength_series(habit_spec(record), logs, start, end)
+        return StrengthOut(
+            habit_id=query.habit_id,
+            start=start,
+            end=end,
+            points=[StrengthPoint(date=d, value=round(v, 6)) for d, v in series],
+        )
+
+    async def trend(self, query: TrendQuery) -> TrendOut:
+        async with self.sessions() as session:
+            record, logs = await self._owned(session, query.user_id, query.habit_id)
+        if record.kind != "quantity":
+            raise ValidationFailed(
+                "Trends describe quantity habits; this habit has no values to trend.",
+                details=[{"loc": ["path", "habit_id"], "kind": record.kind}],
+            )
+        end = query.end or self.today(record.timezone, record.day_start)
+        start = query.start or end - timedelta(days=DEFAULT_TREND_DAYS - 1)
+        check_range(start, end)
+        points = engine.trend(habit_spec(record), logs, query.granularity, start, end)
+        return TrendOut(
+            habit_id=query.habit_id,
+            granularity=query.granularity,
+            start=start,
+            end=end,
+            points=[TrendPointOut(**asdict(p)) for p in points],
+        )

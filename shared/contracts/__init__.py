@@ -1,0 +1,1 @@
+"""Request and reply models of the rpc subjects, one module per serving service."""
