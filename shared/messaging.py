@@ -124,14 +124,15 @@ async def declare_streams(broker: NatsBroker) -> None:
             await js.add_stream(config)
 
 
-def durable_consumer(name: str) -> dict[str, Any]:
+def durable_consumer(name: str, *, workers: int = 16) -> dict[str, Any]:
     """Keyword arguments for ``@router.subscriber`` that make a durable, explicitly acked consumer.
 
-    Instances of one service share the durable pull consumer, so each message goes to one of them.
+    Instances of one service share the durable pull consumer, so each message goes to one of them;
+    each instance handles up to ``workers`` messages at once.
     """
     return {
         "durable": name,
-        "pull_sub": PullSub(batch_size=16, timeout=1.0),
+        "pull_sub": PullSub(batch_size=workers, timeout=5.0),
         "config": ConsumerConfig(
             durable_name=name,
             ack_policy=JsAckPolicy.EXPLICIT,

@@ -31,6 +31,8 @@ from shared.rpc import rpc_handler
 from shared.streams import HABITS
 
 router = NatsRouter()
+# Reads wait on Redis or PostgreSQL; without workers a slow one would hold up the rest.
+RPC_WORKERS = 32
 Service = Annotated[MetricsService, Context("metrics")]
 
 
@@ -69,19 +71,19 @@ async def on_habit_archived(event: HabitArchivedV1, service: Service) -> None:
     await service.recompute(event.habit_id)
 
 
-@router.subscriber(GET, queue="metrics")
+@router.subscriber(GET, queue="metrics", max_workers=RPC_WORKERS)
 @rpc_handler
 async def on_get(query: MetricsQuery, service: Service) -> HabitMetricsOut:
     return await service.current(query)
 
 
-@router.subscriber(STRENGTH, queue="metrics")
+@router.subscriber(STRENGTH, queue="metrics", max_workers=RPC_WORKERS)
 @rpc_handler
 async def on_strength(query: RangeQuery, service: Service) -> StrengthOut:
     return await service.strength(query)
 
 
-@router.subscriber(TREND, queue="metrics")
+@router.subscriber(TREND, queue="metrics", max_workers=RPC_WORKERS)
 @rpc_handler
 async def on_trend(query: TrendQuery, service: Service) -> TrendOut:
     return await service.trend(query)
