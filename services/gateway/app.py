@@ -45,6 +45,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         publish,
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
+        linger_seconds=settings.relay_linger_seconds,
     )
 
     @asynccontextmanager

@@ -15,3 +15,4 @@ class GatewaySettings(CommonSettings):
     jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     relay_batch_size: int = Field(default=200, ge=1, le=1000)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_linger_seconds: float = Field(default=0.005, ge=0, le=1)

@@ -40,11 +40,13 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_seconds: float = 0.5,
+        linger_seconds: float = 0.005,
     ) -> None:
         self._sessions = sessions
         self._publish = publish
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._linger_seconds = linger_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -76,6 +78,9 @@ class OutboxRelay:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+                    # Under load many commits wake the relay within a few milliseconds: waiting
+                    # that long lets one relay transaction publish them all.
+                    await asyncio.sleep(self._linger_seconds)
 
     async def publish_pending(self) -> int:
         """Publish one batch; return how many events were published (0 when none waited)."""
