@@ -221,6 +221,26 @@ def migrate(url: str) -> None:
     log("database migrated to the latest revision")
 
 
+def ingest_knowledge(env: dict[str, str]) -> None:
+    """Embed and index the habit-science corpus (idempotent: unchanged chunks are kept).
+
+    It runs before the services because, in local mode, the knowledge service owns the Qdrant
+    directory once it starts.
+    """
+    began = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "services.knowledge", "ingest"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"knowledge ingestion failed:\n{result.stderr[-2000:]}")
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "done"
+    log(f"knowledge corpus {summary} ({time.monotonic() - began:.1f}s)")
+
+
 def jwt_secret() -> str:
     path = DATA / "jwt_secret"
     if not path.exists():
@@ -282,6 +302,7 @@ def main() -> None:
         ensure_postgres(settings.database_url, stack)
         asyncio.run(ensure_database(settings.database_url))
         migrate(settings.database_url)
+        ingest_knowledge(env)
         start_services(stack, env)
         gateway_port = env.get("GATEWAY_PORT", "8000")
         log(f"ready in {time.monotonic() - began:.1f}s")

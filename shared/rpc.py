@@ -11,6 +11,7 @@ import functools
 import inspect
 import json
 import logging
+import typing
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec
 
@@ -36,27 +37,60 @@ def _encode(data: Any) -> Any:
 
 def rpc_handler(
     fn: Callable[P, Awaitable[Any]],
-) -> Callable[P, Awaitable[dict[str, Any]]]:
-    """Wrap an rpc subscriber so that it always replies with the envelope."""
+) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Wrap an rpc subscriber so that it always replies with the envelope.
+
+    The request model (the first parameter annotated with a pydantic model) is validated here
+    rather than by faststream, so a bad request is answered with ``validation_error`` instead of
+    going unanswered.
+    """
+    # Resolved (string annotations under `from __future__`), Annotated kept for Context(...).
+    hints = typing.get_type_hints(fn, include_extras=True)
+    signature = inspect.signature(fn)
+    model_param, model = next(
+        (
+            (name, hints[name])
+            for name in signature.parameters
+            if isinstance(hints.get(name), type) and issubclass(hints[name], BaseModel)
+        ),
+        (None, None),
+    )
 
     @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
+            if model_param is not None and model is not None:
+                bound = signature.bind_partial(*args, **kwargs)
+                raw = bound.arguments.get(model_param) or {}
+                bound.arguments[model_param] = model.model_validate(raw)
+                args, kwargs = bound.args, bound.kwargs
             return {"ok": True, "data": _encode(await fn(*args, **kwargs))}
         except HabyssError as exc:
             return {"ok": False, **exc.to_body()}
         except ValidationError as exc:
-            error = ValidationFailed("Invalid rpc request.", details=exc.errors(include_url=False))
-            return {"ok": False, **json.loads(json.dumps(error.to_body(), default=str))}
+            first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            error = ValidationFailed(
+                f"{where}: {first.get('msg', 'invalid')}" if where else "Invalid request.",
+                details=json.loads(exc.json(include_url=False, include_context=False)),
+            )
+            return {"ok": False, **error.to_body()}
         except Exception:
             log.exception("rpc handler %s failed", fn.__name__)
             return {"ok": False, **HabyssError("The service failed to answer.").to_body()}
 
-    # faststream reads the signature to parse arguments and to cast the result: the arguments
-    # stay the handler's, the result is the envelope.
-    signature = inspect.signature(fn)
+    # faststream reads this signature to parse arguments and to cast the result: the request
+    # arrives as a plain object (validated above), the result is the envelope.
+    params = [
+        p.replace(annotation=dict[str, Any]) if p.name == model_param else p
+        for p in signature.parameters.values()
+    ]
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        return_annotation=dict[str, Any]
+        parameters=[
+            p if p.name == model_param else p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in params
+        ],
+        return_annotation=dict[str, Any],
     )
     return wrapper
 
