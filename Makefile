@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 
