@@ -42,10 +42,13 @@ migrate: install ## apply the database migrations
 eval-knowledge: install ## recall@5 and MRR of dense, BM25 and hybrid retrieval on the eval set
 	OPENBLAS_NUM_THREADS=1 $(PY) -m services.knowledge.evaluation --workers 2
 
+eval-agent: install ## score the assistant (offline planner) on the public evaluation cases
+	$(PY) -m services.agent.eval ../shared/eval/agent_public.jsonl
+
 bench-logs: install ## measure POST /v1/habits/{id}/logs at 32 concurrent clients
 	$(PY) bench/log_writes.py
 
 clean: ## remove local data (.data) and caches, keep .venv
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test test-unit lint types check migrate eval-knowledge bench-logs clean
+.PHONY: help install run test test-unit lint types check migrate eval-knowledge eval-agent bench-logs clean
