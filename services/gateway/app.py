@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from services.gateway.api import accounts, goals, habits, metrics
+from services.gateway import handlers
+from services.gateway.api import accounts, goals, habits, learning, metrics
 from services.gateway.api.deps import Runtime
 from services.gateway.api.errors import install_error_handlers
 from services.gateway.config import GatewaySettings
@@ -68,14 +69,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.runtime = Runtime(
-        settings=settings, sessions=sessions, relay=relay, broker=broker, redis=redis
-    )
+    runtime = Runtime(settings=settings, sessions=sessions, relay=relay, broker=broker, redis=redis)
+    app.state.runtime = runtime
+    # The habit rpc (rpc.habits.*) runs on the same broker and the same use cases as the API.
+    broker.context.set_global("runtime", runtime)
+    broker.include_router(handlers.create_router())
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(goals.router)
     app.include_router(habits.router)
     app.include_router(metrics.router)
+    app.include_router(learning.router)
     app.include_router(
         probe_router(
             {

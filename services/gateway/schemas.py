@@ -13,7 +13,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from shared.localtime import WEEKDAYS, is_valid_zone, parse_day_start
 
@@ -151,6 +158,21 @@ class MeOut(BaseModel):
     preferences: dict[str, Any]
 
 
+class AIPreferencesIn(BaseModel):
+    """The assistant preferences a user may set in ``preferences`` (``null`` clears one).
+
+    Other keys of the free ``preferences`` object are kept as they are; these are checked because
+    the learning service reads them (``rpc.learning.preferences.v1``).
+    """
+
+    model_config = ConfigDict(extra="allow")
+    communication_style: Literal["concise", "detailed", "encouraging", "direct"] | None = None
+    detail_level: Literal["minimal", "moderate", "comprehensive"] | None = None
+    emoji_preference: Literal["never", "rarely", "sometimes", "often"] | None = None
+    notification_frequency: Literal["minimal", "moderate", "active"] | None = None
+    proactive_suggestions: StrictBool | None = None
+
+
 class MePatch(Body):
     display_name: str | None = Field(default=None, max_length=100)
     timezone: str | None = None
@@ -177,6 +199,13 @@ class MePatch(Body):
         if value is not None and value.lower() not in WEEKDAYS:
             raise ValueError(f"week_start must be one of {', '.join(WEEKDAYS)}")
         return None if value is None else value.lower()
+
+    @field_validator("preferences")
+    @classmethod
+    def _known_preferences(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            AIPreferencesIn.model_validate(value)
+        return value
 
 
 # --- goals ----------------------------------------------------------------------------------

@@ -399,6 +399,11 @@ def _describe(mod: Modification) -> str:
     return f"{days} seem to be the hard days; want to move those sessions to another time?"
 
 
+def describe_modification(modification: Modification) -> str:
+    """Return the sentence that proposes ``modification`` to the user (the nudge's second half)."""
+    return _describe(modification)
+
+
 def propose_nudge(
     activity: HabitActivity, today: date, config: DetectionConfig | None = None
 ) -> NudgeProposal | None:

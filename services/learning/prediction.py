@@ -456,6 +456,10 @@ class SuccessPredictor:
             mean=mean, precision=precision, examples=int(state["examples"])
         )
 
+    def drop_user(self, user_id: str) -> None:
+        """Forget one user's layer (a service that keeps users in their own rows bounds memory)."""
+        self._users.pop(user_id, None)
+
     @classmethod
     def from_state(
         cls, state: Mapping[str, Any], config: ModelConfig | None = None

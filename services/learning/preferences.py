@@ -294,20 +294,43 @@ def resolve(
     Returns:
         The preferences and, per field, its source and (when inferred) the reason.
     """
-    chosen = explicit or ExplicitPreferences()
     inferred, why = infer_preferences(feedback_events, now, config)
+    return combine(explicit, inferred, why)
+
+
+def combine(
+    explicit: ExplicitPreferences | None,
+    inferred: Mapping[str, Any],
+    reasons: Mapping[str, str],
+) -> ResolvedPreferences:
+    """Apply the precedence explicit, then inferred, then default, to values already inferred.
+
+    ``resolve`` is ``infer_preferences`` followed by this; a service that stores the inferred
+    values (so a hot path need not re-read months of feedback) calls this one directly.
+
+    Args:
+        explicit: What the user set (``None`` or ``None`` fields for "not set").
+        inferred: Inferred values by field, as ``infer_preferences`` returns them; fields with
+            values outside their allowed set are ignored.
+        reasons: The reason for each inferred field.
+
+    Returns:
+        The preferences and, per field, its source and (when inferred) the reason.
+    """
+    chosen = explicit or ExplicitPreferences()
     result = DEFAULTS
     sources: dict[str, Source] = {}
-    reasons: dict[str, str] = {}
+    why: dict[str, str] = {}
     for f in fields(AIPreferences):
         value = getattr(chosen, f.name)
+        guess = inferred.get(f.name)
         if value is not None:
             result = replace(result, **{f.name: value})
             sources[f.name] = "explicit"
-        elif f.name in inferred:
-            result = replace(result, **{f.name: inferred[f.name]})
+        elif guess is not None and guess in _ALLOWED[f.name]:
+            result = replace(result, **{f.name: guess})
             sources[f.name] = "inferred"
-            reasons[f.name] = why[f.name]
+            why[f.name] = reasons.get(f.name, "")
         else:
             sources[f.name] = "default"
-    return ResolvedPreferences(preferences=result, sources=sources, reasons=reasons)
+    return ResolvedPreferences(preferences=result, sources=sources, reasons=why)

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
+from services.learning.app import create_app as create_learning_app
+from services.learning.config import LearningSettings
 from services.metrics.app import create_app as create_metrics_app
 from services.metrics.config import MetricsSettings
 from shared.config import CommonSettings
@@ -90,6 +92,16 @@ async def metrics_service(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture(scope="session")
+async def learning_service(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
+    """The learning service in process; its periodic sweep is off (tests sweep explicitly)."""
+    app = create_learning_app(
+        LearningSettings(**settings.model_dump(include=COMMON_FIELDS), sweep_interval_seconds=0)
+    )
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=2, max_overflow=2)
     yield engine
@@ -98,9 +110,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 async def client(
-    settings: GatewaySettings, metrics_service: FastAPI
+    settings: GatewaySettings, metrics_service: FastAPI, learning_service: FastAPI
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway, lifespan and all (bus, relay), served in process; metrics runs beside it."""
+    """The gateway, lifespan and all (bus, relay), served in process; metrics and learning run
+    beside it."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
