@@ -11,7 +11,8 @@ help: ## list the targets
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	@test -x $(UV) || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null; \
+		$(PY) -m pip install --quiet --disable-pip-version-check "uv==0.13.9"; }
 	$(UV) sync --frozen --all-extras --python $(PY)
 	@touch $@
 
