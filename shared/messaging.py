@@ -124,20 +124,27 @@ async def declare_streams(broker: NatsBroker) -> None:
             await js.add_stream(config)
 
 
-def durable_consumer(name: str, *, workers: int = 16) -> dict[str, Any]:
+def durable_consumer(
+    name: str, *, workers: int = 16, ack_wait: float = ACK_WAIT_SECONDS, independent: bool = False
+) -> dict[str, Any]:
     """Keyword arguments for ``@router.subscriber`` that make a durable, explicitly acked consumer.
 
     Instances of one service share the durable pull consumer, so each message goes to one of them;
-    each instance handles up to ``workers`` messages at once.
+    each instance handles up to ``workers`` messages at once. ``ack_wait`` must exceed the
+    longest a handler may legitimately run, or the message is redelivered while still in hand.
+    ``independent`` hands messages to ``workers`` concurrent workers one by one, so a slow one
+    does not hold back the next fetch (by default a fetched batch is finished as a whole).
     """
+    extra: dict[str, Any] = {"max_workers": workers} if independent else {}
     return {
+        **extra,
         "durable": name,
         "pull_sub": PullSub(batch_size=workers, timeout=5.0),
         "config": ConsumerConfig(
             durable_name=name,
             ack_policy=JsAckPolicy.EXPLICIT,
             max_deliver=MAX_DELIVER,
-            ack_wait=ACK_WAIT_SECONDS,
+            ack_wait=ack_wait,
         ),
         "ack_policy": AckPolicy.NACK_ON_ERROR,
     }

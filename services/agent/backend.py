@@ -1,10 +1,11 @@
 """What the agent's tools need from the rest of Habyss, and an in-memory implementation.
 
 :class:`HabitBackend` is the port: habits (list, create, log, sub-habits, tags), metrics,
-success prediction, optimal timing and knowledge search, always for one authenticated user. A
-NATS-rpc adapter will call the gateway's ``rpc.habits.*``, ``rpc.metrics.get.v1``,
-``rpc.learning.*`` and ``rpc.knowledge.search.v1``; :class:`InMemoryBackend` is deterministic and
-needs no servers, for the evaluation runner and tests.
+success prediction, optimal timing and knowledge search, always for one authenticated user.
+:class:`services.agent.bus_backend.BusBackend` calls the gateway's ``rpc.habits.*``,
+``rpc.metrics.get.v1``, ``rpc.learning.*`` and ``rpc.knowledge.search.v1``;
+:class:`InMemoryBackend` is deterministic and needs no servers, for the evaluation runner and
+tests.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 _FROZEN = ConfigDict(frozen=True)
-HabitKind = Literal["boolean", "quantity", "duration"]
+HabitKind = Literal["boolean", "quantity", "duration", "negative"]
 
 
 class BackendError(Exception):
@@ -36,7 +37,7 @@ class Schedule(BaseModel):
     model_config = _FROZEN
     type: Literal["interval", "weekdays"] = "interval"
     every: int = 1
-    unit: Literal["day", "week", "month"] = "day"
+    unit: Literal["day", "week", "month", "year"] = "day"
     times: int = 1
     days: tuple[str, ...] = ()
 
@@ -70,10 +71,13 @@ class HabitMetrics(BaseModel):
     habit_id: str
     title: str
     period_days: int
-    completed_days: int
+    # None where the source reports rates rather than counts (the metrics service).
+    completed_days: int | None
     completion_rate: float
     current_streak: int
     best_streak: int
+    streak_unit: str = "day"
+    strength: float | None = None
 
 
 class Prediction(BaseModel):
@@ -106,7 +110,9 @@ class HabitBackend(Protocol):
 
     async def get_chronotype(self, user_id: str) -> str | None: ...
 
-    async def create_habit(self, user_id: str, habit: NewHabit, today: date) -> Habit: ...
+    async def create_habit(
+        self, user_id: str, habit: NewHabit, today: date, description: str | None = None
+    ) -> Habit: ...
 
     async def log_habit(
         self, user_id: str, habit_id: str, day: date, value: float | None
@@ -258,7 +264,9 @@ class InMemoryBackend:
     async def get_chronotype(self, user_id: str) -> str | None:
         return self._user(user_id).chronotype
 
-    async def create_habit(self, user_id: str, habit: NewHabit, today: date) -> Habit:
+    async def create_habit(
+        self, user_id: str, habit: NewHabit, today: date, description: str | None = None
+    ) -> Habit:
         state = self._user(user_id)
         if any(h.title.lower() == habit.title.lower() for h in state.habits.values()):
             raise BackendError("habit_exists", f"a habit called {habit.title!r} already exists")

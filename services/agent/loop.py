@@ -93,6 +93,8 @@ class RunCompleted(BaseModel):
     turns: int
     tool_calls: int
     tokens: int
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 class RunFailed(BaseModel):
@@ -166,7 +168,7 @@ async def run_agent(
     specs = [t.spec for t in registry.values()]
     history: list[Message] = list(messages)
     started = clock()
-    turns = tool_calls = tokens = 0
+    turns = tool_calls = tokens = input_tokens = output_tokens = 0
     seen: set[str] = set()
     done: list[str] = []
     text_parts: list[str] = []
@@ -180,6 +182,8 @@ async def run_agent(
             turns=turns,
             tool_calls=tool_calls,
             tokens=tokens,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
         )
 
     def exhausted(*, batch: int = 0) -> StopReason | None:
@@ -219,6 +223,8 @@ async def run_agent(
                     text_parts.append(event.text)
                     yield TextDeltaEvent(text=event.text)
                 elif isinstance(event, Finish):
+                    input_tokens += event.input_tokens
+                    output_tokens += event.output_tokens
                     tokens += event.input_tokens + event.output_tokens
         except ModelError as exc:
             yield RunFailed(run_id=run_id, code=exc.code, message=str(exc))

@@ -13,20 +13,30 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.agent.backend import BackendError, Habit, HabitBackend, NewHabit, Schedule
-from services.agent.goals import analyze_goal
+from services.agent.goals import GoalAnalysis, analyze_goal
 from services.agent.models import ParsedToolCall, ToolSpec
-from services.agent.sequences import generate_sequence
+from services.agent.sequences import HabitSequencePlan, generate_sequence
 from services.agent.understanding import match_habits, understand
 
 Difficulty = Literal["easy", "moderate", "challenging"]
 Issue = Literal["too_hard", "no_time", "forgot", "unmotivated"]
 Period = Literal["7d", "30d", "90d", "all"]
 _ARGS = ConfigDict(extra="forbid")
+
+
+class SequenceDrafts(Protocol):
+    """Where ``create_habit_sequence`` keeps the plans it makes, as drafts to activate later."""
+
+    async def save_draft(
+        self, user_id: str, goal: str, plan: HabitSequencePlan, analysis: GoalAnalysis
+    ) -> str:
+        """Store the plan as a draft sequence and return its id."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class ToolContext:
     user_id: str
     today: date
     backend: HabitBackend
+    sequences: SequenceDrafts | None = None
 
 
 class ToolResult(BaseModel):
@@ -220,7 +231,12 @@ async def create_habit_sequence(ctx: ToolContext, args: CreateHabitSequenceArgs)
         ],
         "obstacles": list(goal.obstacles[:3]),
     }
-    card = {"type": "habit_sequence", "plan": plan.model_dump(mode="json")}
+    card: dict[str, Any] = {"type": "habit_sequence", "plan": plan.model_dump(mode="json")}
+    if ctx.sequences is not None:
+        sequence_id = await ctx.sequences.save_draft(ctx.user_id, text, plan, goal)
+        summary["sequence_id"] = sequence_id
+        summary["status"] = "draft"
+        card["sequence_id"] = sequence_id
     return ToolResult(data={"sequence": summary}, card=card)
 
 

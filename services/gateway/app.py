@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from services.gateway import handlers
-from services.gateway.api import accounts, goals, habits, learning, metrics
+from services.gateway.api import accounts, chat, goals, habits, learning, metrics
 from services.gateway.api.deps import Runtime
 from services.gateway.api.errors import install_error_handlers
 from services.gateway.config import GatewaySettings
@@ -80,6 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(habits.router)
     app.include_router(metrics.router)
     app.include_router(learning.router)
+    app.include_router(chat.router)
     app.include_router(
         probe_router(
             {

@@ -17,6 +17,8 @@ from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.agent.app import create_app as create_agent_app
+from services.agent.config import AgentSettings
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.learning.app import create_app as create_learning_app
@@ -119,3 +121,13 @@ async def client(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
             yield c
+
+
+@pytest.fixture(scope="session")
+async def agent_service(
+    settings: GatewaySettings, metrics_service: FastAPI, learning_service: FastAPI
+) -> AsyncIterator[FastAPI]:
+    """The agent in process with the offline planner; tests may swap ``state.agent`` 's model."""
+    app = create_agent_app(AgentSettings(**settings.model_dump(include=COMMON_FIELDS)))
+    async with app.router.lifespan_context(app):
+        yield app
