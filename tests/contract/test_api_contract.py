@@ -27,3 +27,24 @@ def test_openapi_carries_the_contract_fields() -> None:
     log_post = spec["paths"]["/v1/habits/{habit_id}/logs"]["post"]
     assert any(p["name"] == "idempotency-key" for p in log_post["parameters"])
     assert {"401", "404", "422"} <= set(log_post["responses"])
+
+
+def test_openapi_carries_the_assistant_contract() -> None:
+    spec = create_app().openapi()
+    paths = spec["paths"]
+    for path, method in [
+        ("/v1/chat", "post"),
+        ("/v1/conversations", "get"),
+        ("/v1/conversations/{conversation_id}/messages", "get"),
+        ("/v1/sequences", "post"),
+        ("/v1/sequences/{sequence_id}", "get"),
+        ("/v1/sequences/{sequence_id}/activate", "post"),
+        ("/v1/assistant/context", "get"),
+    ]:
+        assert method in paths[path], path
+    assert _schema(spec, "ChatIn") == {"message", "conversation_id"}
+    assert "text/event-stream" in paths["/v1/chat"]["post"]["responses"]["200"]["content"]
+    assert {"banner", "chips", "has_new_suggestion"} <= _schema(spec, "AssistantContextOut")
+    assert _schema(spec, "ChipOut") == {"label", "prompt"}
+    assert {"id", "status", "plan", "current_phase", "habits"} <= _schema(spec, "SequenceOut")
+    assert _schema(spec, "SequenceIn") == {"goal", "preferences"}

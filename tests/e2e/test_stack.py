@@ -1,5 +1,6 @@
 """Start the stack the way ``make run`` does, then register, create a habit, log it, and watch
-``habits.log.recorded.v1`` arrive on the bus. Ctrl-C (SIGINT) stops it cleanly."""
+``habits.log.recorded.v1`` arrive on the bus; chat to a plan and activate it; ask a question the
+knowledge service answers. Ctrl-C (SIGINT) stops it cleanly."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from httpx_sse import aconnect_sse
 
 from shared.config import CommonSettings
 from tests.support import BusObserver, auth, create_habit, register, worker_suffix
@@ -73,3 +76,47 @@ async def test_register_create_log_and_see_the_event(stack: str) -> None:
     assert len(events) == 1
     assert events[0]["log_id"] == log.json()["id"]
     assert events[0]["user_id"] == user["x-user-id"]
+
+
+async def _chat(client: httpx.AsyncClient, user: dict[str, str], message: str) -> list[Any]:
+    """One turn over SSE; the events as ``(type, data)`` pairs."""
+    async with aconnect_sse(
+        client,
+        "POST",
+        "/v1/chat",
+        json={"message": message},
+        headers={**auth(user), "Accept": "text/event-stream"},
+    ) as source:
+        return [(sse.event, sse.json()) async for sse in source.aiter_sse()]
+
+
+async def test_chat_to_an_activated_sequence(stack: str) -> None:
+    async with httpx.AsyncClient(base_url=stack, timeout=30) as client:
+        user = await register(client, timezone="America/New_York")
+        events = await _chat(client, user, "I want to run a marathon in 6 months")
+        names = [name for name, _ in events]
+        assert names[0] == "run.started" and names[-1] == "run.completed"
+        (card,) = [d["card"] for n, d in events if n == "card"]
+        assert card["type"] == "habit_sequence"
+        first_phase = card["plan"]["phases"][0]
+        assert any(h["duration_minutes"] <= 2 for h in first_phase["habits"])
+
+        activated = await client.post(
+            f"/v1/sequences/{card['sequence_id']}/activate", headers=auth(user)
+        )
+        assert activated.status_code == 200, activated.text
+        assert activated.json()["status"] == "active"
+        habits = (await client.get("/v1/habits", headers=auth(user))).json()
+        assert sorted(h["title"] for h in habits) == sorted(
+            h["name"] for h in first_phase["habits"]
+        )
+
+        # The knowledge service answers through the agent's tool, with its sources cited.
+        science = await _chat(client, user, "How long until flossing becomes automatic?")
+        results = [
+            d["result"]
+            for n, d in science
+            if n == "tool.call.completed" and d["name"] == "search_knowledge"
+        ]
+        assert results and results[0]["results"], science
+        assert "Sources:" in science[-1][1]["text"]

@@ -65,6 +65,11 @@ async def test_a_draft_is_activated_once_and_advances_when_its_phase_is_stable(
     assert sorted(created) == sorted(first)
     assert {h["name"]: h["habit_id"] for h in body["habits"]} == {n: created[n] for n in first}
 
+    context = (await client.get("/v1/assistant/context", headers=auth(user))).json()
+    assert context["active_plan"]["sequence_id"] == seq["id"]
+    assert context["active_plan"]["phase"] == 1 and context["active_habits"] == len(first)
+    assert any(c["label"] == "My plan" for c in context["chips"])
+
     again = await client.post(f"/v1/sequences/{seq['id']}/activate", headers=auth(user))
     assert again.json()["habits"] == body["habits"]
     assert await titles(client, user) == created

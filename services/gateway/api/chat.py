@@ -11,6 +11,7 @@ Conversations and sequences are the agent's data; the gateway reads and changes 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -25,11 +26,14 @@ from nats.aio.subscription import Subscription
 from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.gateway import accounts
-from services.gateway.api.deps import CallerId, RuntimeDep, today_of
+from services.gateway import accounts, repository
+from services.gateway.api.deps import CallerId, Runtime, RuntimeDep, today_of
 from services.gateway.api.errors import ERROR_RESPONSES
+from services.gateway.assistant import HabitGlance, PlanGlance, assistant_context
+from shared.contracts import metrics as metrics_rpc
 from shared.contracts.agent import (
     ACTIVATE_SEQUENCE,
+    ACTIVE_SEQUENCES,
     CONVERSATION,
     CONVERSATIONS,
     CREATE_SEQUENCE,
@@ -44,12 +48,15 @@ from shared.contracts.agent import (
     SequenceOut,
     SequencePreferencesIn,
     SequenceQuery,
+    SequencesOut,
 )
 from shared.contracts.agent import (
     Query as UserQuery,
 )
-from shared.db.core import User
-from shared.errors import ServiceUnavailable
+from shared.contracts.learning import NOTIFICATIONS, NotificationsOut
+from shared.contracts.learning import UserQuery as LearningUserQuery
+from shared.db.core import Habit, User
+from shared.errors import HabyssError, ServiceUnavailable
 from shared.events.chat import MAX_MESSAGE_CHARS, ChatTurnRequestedV1, live_chat
 from shared.messaging import publish_event
 from shared.rpc import call
@@ -63,6 +70,9 @@ FIRST_EVENT_TIMEOUT_SECONDS = 15.0
 IDLE_TIMEOUT_SECONDS = 90.0
 # Activation creates several habits through the gateway's own rpc, one after another.
 ACTIVATE_TIMEOUT_SECONDS = 15.0
+# The context screen must open fast: a slow part is left out rather than waited for.
+CONTEXT_TIMEOUT_SECONDS = 1.0
+CONTEXT_HABITS = 8
 
 SSE_DESCRIPTION = """Send a message to the assistant and watch it work, as Server-Sent Events.
 
@@ -92,6 +102,33 @@ class ChatIn(BaseModel):
         if not value.strip():
             raise ValueError("message must not be blank")
         return value.strip()
+
+
+class ChipOut(BaseModel):
+    """A quick action: ``label`` on the chip, ``prompt`` sent as the chat message."""
+
+    label: str
+    prompt: str
+
+
+class PlanOut(BaseModel):
+    """Where the user is in their active habit sequence."""
+
+    sequence_id: uuid.UUID
+    name: str
+    phase: int
+    phases: int
+    phase_name: str
+
+
+class AssistantContextOut(BaseModel):
+    """The assistant screen's banner, chips and new-suggestion dot."""
+
+    banner: str
+    chips: list[ChipOut]
+    has_new_suggestion: bool
+    active_plan: PlanOut | None
+    active_habits: int
 
 
 class SequenceIn(BaseModel):
@@ -229,6 +266,75 @@ async def chat(body: ChatIn, request: Request, caller: CallerId, rt: RuntimeDep)
         stream(),
         media_type="text/event-stream",
         headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _glance(rt: Runtime, caller: uuid.UUID, habit: Habit) -> HabitGlance:
+    try:
+        data = await call(
+            rt.broker,
+            metrics_rpc.GET,
+            metrics_rpc.MetricsQuery(user_id=caller, habit_id=habit.id),
+            CONTEXT_TIMEOUT_SECONDS,
+        )
+    except HabyssError:
+        return HabitGlance(habit.title)
+    m = metrics_rpc.HabitMetricsOut.model_validate(data)
+    return HabitGlance(habit.title, m.current_streak, m.streak_unit, m.last_completed_on)
+
+
+async def _plans(rt: Runtime, caller: uuid.UUID) -> list[PlanOut]:
+    try:
+        data = await call(
+            rt.broker, ACTIVE_SEQUENCES, UserQuery(user_id=caller), CONTEXT_TIMEOUT_SECONDS
+        )
+    except HabyssError:
+        return []
+    out = []
+    for seq in SequencesOut.model_validate(data).sequences:
+        phases = seq.plan.get("phases", [])
+        number = seq.current_phase or 1
+        out.append(
+            PlanOut(
+                sequence_id=seq.id,
+                name=seq.plan.get("name", seq.goal),
+                phase=number,
+                phases=len(phases),
+                phase_name=phases[number - 1]["name"] if len(phases) >= number else "",
+            )
+        )
+    return out
+
+
+@router.get(
+    "/assistant/context",
+    description="The assistant screen's banner, context-aware quick-action chips (send a "
+    "chip's `prompt` as a chat message), the new-suggestion dot, the active plan and how "
+    "many habits are active. Parts whose service does not answer in time are left out.",
+)
+async def assistant_context_view(caller: CallerId, rt: RuntimeDep) -> AssistantContextOut:
+    async with rt.read() as session:
+        user = await accounts.current_user(session, caller)
+        habits = list(await repository.habits_of(session, caller))
+    found = NotificationsOut.model_validate(
+        await call(rt.broker, NOTIFICATIONS, LearningUserQuery(user_id=caller))
+    )
+    glances, plans = await asyncio.gather(
+        asyncio.gather(*(_glance(rt, caller, h) for h in habits[:CONTEXT_HABITS])),
+        _plans(rt, caller),
+    )
+    view = assistant_context(
+        today=today_of(user),
+        nudge_message=found.nudges[0].message if found.nudges else None,
+        habits=list(glances),
+        plans=[PlanGlance(p.name, p.phase, p.phases, p.phase_name) for p in plans],
+    )
+    return AssistantContextOut(
+        banner=view.banner,
+        chips=[ChipOut(label=c.label, prompt=c.prompt) for c in view.chips],
+        has_new_suggestion=found.has_new_suggestion,
+        active_plan=plans[0] if plans else None,
+        active_habits=len(habits),
     )
 
 

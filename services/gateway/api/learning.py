@@ -1,4 +1,4 @@
-"""Feedback, notifications (SSE), insights and the assistant context: the learning service's API.
+"""Feedback, notifications (SSE) and insights: the learning service's API.
 
 Feedback is a write: it goes through the outbox like every habit write, so an acknowledged
 ``202`` always reaches the learning service. The reads are rpc calls to the learning service.
@@ -73,17 +73,6 @@ class FeedbackAccepted(BaseModel):
     status: Literal["accepted"] = "accepted"
 
 
-class Chip(BaseModel):
-    label: str
-    prompt: str
-
-
-class AssistantContextOut(BaseModel):
-    banner: str
-    chips: list[Chip]
-    has_new_suggestion: bool
-
-
 @router.post(
     "/feedback",
     status_code=status.HTTP_202_ACCEPTED,
@@ -114,36 +103,6 @@ async def post_feedback(body: FeedbackIn, caller: CallerId, rt: RuntimeDep) -> F
 async def get_insights(caller: CallerId, rt: RuntimeDep) -> InsightsOut:
     data = await call(rt.broker, INSIGHTS, UserQuery(user_id=caller), INSIGHTS_TIMEOUT_SECONDS)
     return InsightsOut.model_validate(data)
-
-
-@router.get(
-    "/assistant/context",
-    description="The assistant screen's banner, quick-action chips and the new-suggestion dot.",
-)
-async def assistant_context(caller: CallerId, rt: RuntimeDep) -> AssistantContextOut:
-    found = NotificationsOut.model_validate(
-        await call(rt.broker, NOTIFICATIONS, UserQuery(user_id=caller))
-    )
-    chips = [
-        Chip(label="How am I doing?", prompt="How are my habits going this week?"),
-        Chip(label="Plan a new habit", prompt="Help me start a new habit."),
-        Chip(label="Best time", prompt="When is the best time for my habits?"),
-    ]
-    if found.nudges:
-        latest = found.nudges[0]
-        chips.insert(
-            0,
-            Chip(
-                label="Make it easier",
-                prompt=f"Help me with this suggestion: {latest.message}",
-            ),
-        )
-        banner = latest.message
-    else:
-        banner = "What would you like to work on today?"
-    return AssistantContextOut(
-        banner=banner, chips=chips, has_new_suggestion=found.has_new_suggestion
-    )
 
 
 def _event(name: str, data: dict[str, Any], event_id: str | None = None) -> str:
