@@ -35,6 +35,11 @@ from services.agent.tone import AIPreferences, apply_tone, choose_tone
 from services.agent.understanding import Understanding, refusal_message, understand
 
 _PERIODS = ((7, "7d"), (30, "30d"), (90, "90d"))
+_PERIOD_WORDS = {
+    "7d": "over the last 7 days",
+    "30d": "over the last 30 days",
+    "90d": "over the last 90 days",
+}
 
 
 def _period(lookback_days: int | None) -> str:
@@ -163,18 +168,27 @@ def _results(messages: Sequence[Message]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _span(weeks: float) -> str:
+    """A plan length in words: whole weeks, or days for a short or uneven stretch."""
+    if float(weeks).is_integer():
+        return f"{int(weeks)} week{'s' if weeks != 1 else ''}"
+    days = round(weeks * 7)
+    return f"{days} days" if days < 14 else f"about {round(weeks)} weeks"
+
+
 def _describe(name: str, data: dict[str, Any]) -> str:
     if "error" in data:
         return f"I couldn't run {name.replace('_', ' ')}: {data['error'].get('message', '')}."
     if name == "create_habit_sequence":
         seq = data["sequence"]
         phases = "; ".join(
-            f"phase {p['phase']} ({p['name']}, {p['weeks']} weeks): {', '.join(p['habits'][:2])}"
+            f"phase {p['phase']} ({p['name']}, {_span(p['weeks'])}): {', '.join(p['habits'][:2])}"
             for p in seq["phases"]
         )
+        length = _span(seq["total_duration_weeks"])
         return (
-            f"Here is your plan, {seq['name']} over {seq['total_duration_weeks']} weeks: {phases}. "
-            "Move on to the next phase once the current habits feel stable."
+            f"Here is your plan, {seq['name']} over {length}: {phases}. Activate it to start "
+            "phase 1; the next phase begins once the current habits are stable."
         )
     if name == "create_habit":
         return f'I created the habit "{data["created"]["title"]}".'
@@ -191,13 +205,23 @@ def _describe(name: str, data: dict[str, Any]) -> str:
             + "."
         )
     if name == "analyze_progress":
-        if not data.get("habits"):
+        habits = data.get("habits") or []
+        if not habits:
             return "You have no habits tracked yet, so there's nothing to analyse."
+        span = _PERIOD_WORDS.get(data["period"], "overall")
+        if len(habits) == 1:
+            h = habits[0]
+            streak = h["current_streak"]
+            unit = h.get("streak_unit", "day") + ("s" if streak != 1 else "")
+            return (
+                f"{h['title']}: {round(100 * h['completion_rate'])}% of planned days {span}, "
+                f"and your current streak is {streak} {unit} (best {h['best_streak']})."
+            )
         rate = round(100 * data["average_completion_rate"])
-        return (
-            f"Over the last {data['period']} you completed {rate}% of planned days; "
-            f"strongest: {data['strongest']}, needs attention: {data['weakest']}."
-        )
+        text = f"{span.capitalize()} you completed {rate}% of planned days across your habits"
+        if data["strongest"] != data["weakest"]:
+            text += f"; strongest: {data['strongest']}, needs attention: {data['weakest']}"
+        return text + "."
     if name == "suggest_habit_modification":
         return f"For {data['habit']}: " + "; ".join(data["suggestions"][:2]) + "."
     if name == "predict_success":

@@ -104,3 +104,26 @@ async def test_motivation_makes_no_habit_writes() -> None:
     )
     assert not {"create_habit", "log_habit", "create_habit_sequence"} & set(tools_of(events))
     assert [h.title for h in await backend.list_habits("u")] == ["Meditation"]
+
+
+def test_progress_of_one_habit_is_told_with_its_streak() -> None:
+    from services.agent.offline import _describe
+
+    one = {
+        "period": "7d",
+        "habits": [
+            {"title": "Read", "completion_rate": 0.714, "current_streak": 5, "best_streak": 9,
+             "streak_unit": "day"}
+        ],
+        "average_completion_rate": 0.714,
+        "strongest": "Read",
+        "weakest": "Read",
+    }  # fmt: skip
+    text = _describe("analyze_progress", one)
+    assert text == (
+        "Read: 71% of planned days over the last 7 days, and your current streak is 5 days "
+        "(best 9)."
+    )
+    two = {**one, "habits": one["habits"] * 2, "weakest": "Floss"}
+    assert "strongest: Read, needs attention: Floss" in _describe("analyze_progress", two)
+    assert "needs attention" not in _describe("analyze_progress", {**two, "weakest": "Read"})
