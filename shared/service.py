@@ -25,6 +25,7 @@ from shared.config import CommonSettings
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 CHECK_TIMEOUT_SECONDS = 2.0
+KEEP_ALIVE_SECONDS = 75
 
 
 def probe_router(checks: Mapping[str, ReadyCheck]) -> APIRouter:
@@ -97,6 +98,9 @@ def run(app: FastAPI, settings: CommonSettings) -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
+        # Longer than the clients' pools keep idle connections (uvicorn's 5 s default lets the
+        # server close a connection just as a client reuses it, failing that request).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=False,
     )
 
