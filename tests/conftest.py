@@ -52,21 +52,22 @@ def _containers() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _servers() -> Iterator[None]:
+def _servers() -> Iterator[dict[str, str] | None]:
     """Where Docker runs, each test process gets PostgreSQL, Redis and NATS in containers.
 
     Elsewhere (these machines have no Docker engine) the tests use the servers at the URLs in
     the environment, which ``make test`` starts when they are down. Settings read the URLs from
-    the environment, so setting them here reaches every service the tests build.
+    the environment, so setting them here reaches every service the tests build. Yields the
+    containers' URLs (``DATABASE_URL``, ``REDIS_URL``, ``NATS_URL``), or None without Docker.
     """
     if not docker_engine_available():
-        yield
+        yield None
         return
     with _containers() as urls:
         saved = {key: os.environ.get(key) for key in urls}
         os.environ.update(urls)
         try:
-            yield
+            yield urls
         finally:
             for key, value in saved.items():
                 if value is None:

@@ -2,7 +2,9 @@
 
 Without a command it serves. ``ingest`` and ``search`` ask the running service over NATS when one
 answers (in local mode the service owns ``.data/qdrant`` and nobody else may open it), and open
-the store themselves otherwise.
+the store themselves otherwise. ``ingest --wait N`` first waits up to N seconds for the Qdrant
+server at ``QDRANT_URL`` to report ready: the Kubernetes Job and the compose service that ingest
+start beside Qdrant, whose image ships no shell tool a readiness check could run.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import asyncio
 import json
 import socket
 import sys
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from faststream.nats import NatsBroker
 
 from services.knowledge.config import KnowledgeSettings
@@ -34,7 +38,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m services.knowledge", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="run the service (the default)")
-    commands.add_parser("ingest", help="embed and index the corpus (idempotent)")
+    ingest = commands.add_parser("ingest", help="embed and index the corpus (idempotent)")
+    ingest.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for the Qdrant server at QDRANT_URL to be ready (default: 0)",
+    )
     search = commands.add_parser("search", help="search the corpus")
     search.add_argument("query")
     search.add_argument("--k", type=int, default=5)
@@ -64,6 +75,22 @@ async def _ask_service(settings: KnowledgeSettings, subject: str, body: dict[str
         return None
     finally:
         await broker.stop()
+
+
+async def wait_for_qdrant(url: str, within: float, poll: float = 1.0) -> bool:
+    """Whether the Qdrant server at ``url`` answered its readiness probe within ``within`` s."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        while True:
+            try:
+                # /readyz needs no API key and answers 200 once every shard is loaded.
+                if (await http.get(f"{url.rstrip('/')}/readyz")).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(poll)
 
 
 async def ingest(settings: KnowledgeSettings) -> IngestReply:
@@ -110,6 +137,9 @@ def main(argv: list[str] | None = None) -> None:
 
         run(create_app(settings), settings)
     elif args.command == "ingest":
+        must_wait = args.wait > 0 and settings.qdrant_url
+        if must_wait and not asyncio.run(wait_for_qdrant(str(settings.qdrant_url), args.wait)):
+            raise SystemExit(f"Qdrant at {settings.qdrant_url} not ready after {args.wait:g} s")
         report = asyncio.run(ingest(settings))
         changed = f"{report.added} added, {report.unchanged} unchanged, {report.removed} removed"
         print(f"ingested: {changed}")

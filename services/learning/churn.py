@@ -16,8 +16,9 @@ Detection looks at one habit's recent scheduled days and raises these signals:
   (20 points) below the last 28 days' rate, and that few completions would happen at the 28-day
   rate with probability at most ``rate_drop_chance`` (5 %, exact binomial lower tail). The two
   conditions together mean "a real drop, and not a noisy week".
-- ``phase_stalled``: a habit-sequence phase has run for its planned duration, yet the habit's
-  completion rate within the phase is below the rate that counts as stable.
+- ``phase_stalled``: the habit's habit-sequence phase has run its planned length and has not
+  advanced, because the habit's completion rate over the last 7 days (within the phase) is below
+  the rate that counts as stable: the window and bar the agent's advance rule reads.
 
 The modification follows the likely cause: misses at a consistent time (completions drifting far
 from the scheduled time, or misses bunched on the same weekdays) → ``another_time``; a long
@@ -25,7 +26,8 @@ session → ``smaller``; no anchor to an existing routine → ``stack_trigger``;
 first step.
 
 The send policy allows at most one nudge per user per local day, never during the user's night,
-and not the same habit again within a few days.
+and not the same habit again within a few days. A stored nudge published late is held again
+until the user's night is over (``release_time``).
 """
 
 from __future__ import annotations
@@ -81,13 +83,14 @@ class PhaseProgress:
     Attributes:
         phase: The phase number (1 = foundation).
         started_on: The phase's first local day.
-        duration_weeks: Its planned length.
-        stable_rate: The completion rate at which the phase's habits count as stable.
+        duration_days: Its planned length.
+        stable_rate: The 7-day completion rate at which the phase's habits count as stable; the
+            default is the agent's bar for advancing a phase.
     """
 
     phase: int
     started_on: date
-    duration_weeks: int
+    duration_days: int
     stable_rate: float = 0.8
 
 
@@ -275,10 +278,12 @@ def _two_misses(closed: list[DayOutcome], today: date, cfg: DetectionConfig) -> 
 
 
 def _phase_stalled(closed: list[DayOutcome], phase: PhaseProgress, today: date) -> bool:
-    end = phase.started_on + timedelta(weeks=phase.duration_weeks)
-    if today < end:
+    if (today - phase.started_on).days < phase.duration_days:
         return False
-    done, n = _rate([o for o in closed if phase.started_on <= o.on < end])
+    # The agent advances a phase once its length has passed and the 7-day rate is stable; a
+    # habit judged on the same window is stalled exactly when the phase is held back by it.
+    since = max(phase.started_on, today - timedelta(days=7))
+    done, n = _rate([o for o in closed if o.on >= since])
     return n > 0 and done / n < phase.stable_rate
 
 
@@ -502,6 +507,28 @@ def _next_wall_time(after: datetime, wall: time, zone: ZoneInfo) -> datetime:
     if candidate <= local:
         candidate = datetime.combine(local.date() + timedelta(days=1), wall, tzinfo=zone)
     return candidate.astimezone(UTC)
+
+
+def release_time(now: datetime, ctx: NudgeContext) -> datetime:
+    """When a stored nudge that is due at ``now`` may go out.
+
+    A nudge is decided outside quiet hours, but it can be published later than planned (the
+    publisher was down or behind); if that is in the user's night it waits for the morning.
+
+    Args:
+        now: The publishing instant (aware).
+        ctx: The user's zone and rhythm (the nudge history is not read).
+
+    Returns:
+        ``now``, or the end of the quiet hours ``now`` falls in.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    zone = ZoneInfo(ctx.zone)
+    start, end = quiet_hours(ctx)
+    if _in_window(now.astimezone(zone).time(), start, end):
+        return _next_wall_time(now, end, zone)
+    return now
 
 
 def decide_nudge(

@@ -1,10 +1,12 @@
 """Every SQL statement of the learning service. Functions take a session and never commit.
 
-Writes go to the ``learning`` schema only. Three read-only queries of other schemas are
-deliberate, where an rpc would only add a hop: ``core.users``, ``core.habits``, ``core.tags`` and
+Writes go to the ``learning`` schema only. Read-only queries of other schemas are deliberate,
+where an rpc would only add a hop: ``core.users``, ``core.habits``, ``core.tags`` and
 ``core.habit_logs`` (the gateway's) give the facts outcomes are derived from, so learning is a
 recompute from stored state and every handler is idempotent; ``metrics.habit_metrics`` (the
-metrics service's) gives the streaks and rates the insights quote.
+metrics service's) gives the streaks and rates the insights quote; ``agent.sequences`` and
+``agent.sequence_habits`` (the agent's) tell which sequence phase a habit is in, so the churn
+detector sees a phase that stalls.
 """
 
 from __future__ import annotations
@@ -15,13 +17,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, TypeVarTuple, overload
 
-from sqlalchemy import Executable, Result, bindparam, delete, func, select, update
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Result,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny
 
+from services.learning.churn import PhaseProgress
 from services.learning.outcomes import HabitFacts, LogFact
+from shared.db.agent import HabitSequence, SequenceHabit
 from shared.db.core import Habit, HabitLog, HabitTag, Tag, User
 from shared.db.learning import (
     Experiment,
@@ -172,6 +187,36 @@ async def logs_since(
     return grouped
 
 
+async def user_records(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, UserRecord]:
+    """Read-only query of ``core.users``: the records of these users that exist."""
+    if not user_ids:
+        return {}
+    result = await _run(
+        session,
+        select(
+            User.id,
+            User.timezone,
+            User.day_start,
+            User.week_start,
+            User.chronotype,
+            User.preferences,
+        ).where(User.id.in_(list(user_ids))),
+    )
+    return {
+        row.id: UserRecord(
+            user_id=row.id,
+            timezone=row.timezone,
+            day_start=row.day_start,
+            week_start=row.week_start,
+            chronotype=row.chronotype,
+            preferences=row.preferences or {},
+        )
+        for row in result.all()
+    }
+
+
 async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Serialise sweeps of one user until the transaction ends (two events, two replicas)."""
     await _run(
@@ -194,6 +239,57 @@ async def habit_metrics(
         )
     )
     return {str(row.habit_id): row for row in result.scalars()}
+
+
+# --- read-only: agent -----------------------------------------------------------------------
+
+# The current phase's planned length, from the plan the agent stored (phases are 1-based).
+_PHASE_DAYS = cast(
+    func.jsonb_extract_path_text(
+        HabitSequence.plan, "phases", cast(HabitSequence.current_phase - 1, Text), "duration_days"
+    ),
+    Integer,
+)
+
+
+async def sequence_phases(
+    session: AsyncSession, user_id: uuid.UUID, habit_ids: Sequence[str]
+) -> dict[str, PhaseProgress]:
+    """Read-only query of ``agent.sequences`` and ``agent.sequence_habits``: habits' phases.
+
+    Returns, for each habit the current phase of one of the user's active sequences tracks,
+    that phase. A habit carried into a later phase has a row for each phase; only the current
+    one counts. Should two active sequences track a habit, the phase that started last wins.
+    """
+    if not habit_ids:
+        return {}
+    result = await _run(
+        session,
+        select(
+            SequenceHabit.habit_id,
+            HabitSequence.current_phase,
+            HabitSequence.phase_started_on,
+            _PHASE_DAYS.label("duration_days"),
+        )
+        .join(HabitSequence, HabitSequence.id == SequenceHabit.sequence_id)
+        .where(
+            HabitSequence.user_id == user_id,
+            HabitSequence.status == "active",
+            HabitSequence.phase_started_on.is_not(None),
+            SequenceHabit.phase == HabitSequence.current_phase,
+            SequenceHabit.habit_id.in_([uuid.UUID(h) for h in habit_ids]),
+        )
+        .order_by(HabitSequence.phase_started_on),
+    )
+    return {
+        str(row.habit_id): PhaseProgress(
+            phase=row.current_phase,
+            started_on=row.phase_started_on,
+            duration_days=row.duration_days,
+        )
+        for row in result.all()
+        if row.duration_days is not None
+    }
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -474,6 +570,11 @@ async def claim_due_nudges(
         stmt.order_by(Nudge.deliver_at).limit(limit).with_for_update(skip_locked=True)
     )
     return list(result.scalars())
+
+
+async def postpone_nudge(session: AsyncSession, nudge_id: uuid.UUID, until: datetime) -> None:
+    """Move an unpublished nudge's delivery to ``until``."""
+    await _run(session, update(Nudge).where(Nudge.id == nudge_id).values(deliver_at=until))
 
 
 async def mark_nudges_published(

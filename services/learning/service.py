@@ -14,7 +14,10 @@ redelivered or out-of-order event is harmless, and any replica can answer any re
   newly closed days, runs the detector on every habit not yet done today, applies the send
   policy (one nudge per user per local day, never in their night, not the same habit within
   three days; the database enforces the first rule too) and stores the nudge. Stored nudges are
-  the outbox: they are published when due and marked, so a crash only delays them.
+  the outbox: they are published when due and marked, so a crash only delays them; one whose
+  publication comes late, in the user's night, waits for the morning, and then counts as that
+  day's nudge. A habit that the current phase of an active sequence (the agent's) tracks is
+  checked for a stalled phase too.
 - **Experiments.** A sent nudge exposes the user to ``nudge_tone`` and ``nudge_timing``; the
   user converts when they do the nudged habit within two days of the nudge going out.
 """
@@ -26,7 +29,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -41,9 +44,11 @@ from services.learning.churn import (
     NudgeContext,
     NudgeDecision,
     NudgeProposal,
+    PhaseProgress,
     decide_nudge,
     propose_nudge,
     quiet_hours,
+    release_time,
 )
 from services.learning.experiments import (
     Experiment as ExperimentDef,
@@ -157,6 +162,8 @@ class Snapshot:
     outcomes: Mapping[str, list[DayOutcome]]
     categories: Mapping[str, str]
     profiles: Mapping[str, HabitProfile]
+    # Loaded for sweeps and insights only: the hot rpc reads never look at phases.
+    phases: Mapping[str, PhaseProgress] = field(default_factory=dict)
 
     @property
     def zone(self) -> str:
@@ -174,6 +181,7 @@ class Snapshot:
             duration_minutes=profile.duration_minutes,
             scheduled_time=profile.scheduled_time,
             has_stack_trigger=profile.has_stack_trigger,
+            phase=self.phases.get(habit.habit_id),
         )
 
 
@@ -350,6 +358,7 @@ class LearningService:
         now: datetime,
         days: int = HISTORY_DAYS,
         record: repository.UserRecord | None = None,
+        phases: bool = False,
     ) -> Snapshot | None:
         record = record or await repository.user_record(session, user_id)
         if record is None:
@@ -378,6 +387,11 @@ class LearningService:
             logs=logs,
             outcomes=outcomes,
             categories={h.habit_id: category_of(h) for h in habits},
+            phases=(
+                await repository.sequence_phases(session, user_id, [h.habit_id for h in habits])
+                if phases
+                else {}
+            ),
             # The usual time comes from the last four weeks' completions.
             profiles={
                 h.habit_id: habit_profile(
@@ -481,7 +495,12 @@ class LearningService:
         return model
 
     async def _snapshot_and_model(
-        self, session: AsyncSession, user_id: uuid.UUID, now: datetime, days: int
+        self,
+        session: AsyncSession,
+        user_id: uuid.UUID,
+        now: datetime,
+        days: int,
+        phases: bool = False,
     ) -> tuple[Snapshot, dict[str, Any] | None]:
         """A read snapshot and the user's model layer; the cached population layer refreshed.
 
@@ -491,7 +510,7 @@ class LearningService:
         record, revision, layer = await repository.user_record_and_model(
             session, user_id, self.model_name
         )
-        snap = await self._snapshot(session, user_id, now, days, record) if record else None
+        snap = await self._snapshot(session, user_id, now, days, record, phases) if record else None
         if snap is None:
             raise NotFound("No such user.")
         if self._revision is None or revision > self._revision:
@@ -521,7 +540,7 @@ class LearningService:
         now = self.clock()
         async with self._writing() as session:
             await repository.lock_user(session, user_id)
-            snap = await self._snapshot(session, user_id, now)
+            snap = await self._snapshot(session, user_id, now, phases=True)
             if snap is None:
                 await repository.unschedule(session, user_id)
                 return SweepOut(
@@ -576,7 +595,9 @@ class LearningService:
             proposal = propose_nudge(snap.activity(habit, profile), snap.today, config)
             if proposal is not None:
                 proposals.append(proposal)
-        last_at = recent[0].created_at if recent else None
+        # The user's last nudge is the one that last reached them, or will: a nudge held through
+        # the night goes out the next morning and is that day's nudge, not the day before's.
+        last_at = max((n.published_at or n.deliver_at for n in recent), default=None)
         by_habit: dict[str, datetime] = {}
         for n in recent:  # newest first
             by_habit.setdefault(str(n.habit_id), n.created_at)
@@ -666,11 +687,27 @@ class LearningService:
         """Publish stored nudges whose delivery time has come, and mark them published.
 
         Each goes out as ``learning.nudge.proposed.v1`` (deduplicated by the nudge id) and live
-        on ``live.notifications.<user_id>`` for the user's open notification streams.
+        on ``live.notifications.<user_id>`` for the user's open notification streams. A nudge
+        due at a moment that is now the user's night (the publisher ran late) is held until
+        their quiet hours end.
         """
         now = self.clock()
         async with self.sessions.begin() as session:
-            due = await repository.claim_due_nudges(session, now, PUBLISH_BATCH, user_id)
+            claimed = await repository.claim_due_nudges(session, now, PUBLISH_BATCH, user_id)
+            users = await repository.user_records(session, list({n.user_id for n in claimed}))
+            due = []
+            for nudge in claimed:
+                record = users.get(nudge.user_id)
+                if record is not None:
+                    ctx = NudgeContext(
+                        zone=record.timezone,
+                        day_start=record.day_start,
+                        chronotype=chronotype_of(record.chronotype),
+                    )
+                    if (morning := release_time(now, ctx)) > now:
+                        await repository.postpone_nudge(session, nudge.id, morning)
+                        continue
+                due.append(nudge)
             for nudge in due:
                 out = nudge_out(nudge)
                 await publish_event(
@@ -844,7 +881,9 @@ class LearningService:
         """Insights, suggestions and predictions for the user's active habits."""
         now = self.clock()
         async with self.sessions() as session:
-            snap, layer = await self._snapshot_and_model(session, query.user_id, now, ACTIVITY_DAYS)
+            snap, layer = await self._snapshot_and_model(
+                session, query.user_id, now, ACTIVITY_DAYS, phases=True
+            )
             metrics = await repository.habit_metrics(session, [h.habit_id for h in snap.habits])
         config = DetectionConfig(zone=snap.zone)
         inputs: list[HabitInsightInput] = []

@@ -64,7 +64,17 @@ async def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def nats_url(
+    _servers: dict[str, str] | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The test process's NATS container where Docker runs, else a nats-server of its own.
+
+    The container is already this process's alone; the environment's NATS is not (another
+    worker, or a running ``make run``, holds the same durable consumers), hence the local server.
+    """
+    if _servers is not None:
+        yield _servers["NATS_URL"]
+        return
     with nats_server(tmp_path_factory.mktemp("nats")) as url:
         yield url
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -62,6 +63,28 @@ async def test_each_write_publishes_exactly_one_event(
             assert headers["Nats-Msg-Id"] == body["event_id"]
 
 
+async def naive_tracker_count(redis: Redis, key: str, taps: int) -> int:
+    """What a tracker that keeps a count by read-modify-write ends with after ``taps`` taps.
+
+    Every tap reads the count, then writes it back plus one. The barrier between the read and
+    the write makes every tap read before any writes, the interleaving that concurrent requests
+    produce on a busy server; without it the test would pass or fail with the scheduler.
+    """
+    await redis.delete(key)
+    between = asyncio.Barrier(taps)
+
+    async def tap() -> None:
+        seen = int(await redis.get(key) or 0)
+        await between.wait()
+        await redis.set(key, seen + 1)
+
+    try:
+        await asyncio.gather(*(tap() for _ in range(taps)))
+        return int(await redis.get(key) or 0)
+    finally:
+        await redis.delete(key)
+
+
 async def test_fifty_concurrent_logs_all_persist_and_publish(
     client: httpx.AsyncClient, settings: GatewaySettings, engine: AsyncEngine
 ) -> None:
@@ -84,6 +107,16 @@ async def test_fifty_concurrent_logs_all_persist_and_publish(
     assert stored == 50
     assert len(events) == 50
     assert {e["log_id"] for e in events} == {r.json()["id"] for r in responses}
+
+    # The same 50 taps counted the way a peer tracker does, read, add one, write back: the
+    # writes overwrite each other and all but one tap is lost, where the API above kept 50.
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        naive = await naive_tracker_count(redis, f"habyss:test:naive-count:{hid}", len(events))
+    finally:
+        await redis.aclose()
+    assert naive < 50
+    assert naive == 1
 
 
 async def test_idempotency_key_replays_without_a_second_write(

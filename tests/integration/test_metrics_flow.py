@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from faststream.nats import NatsBroker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.config import GatewaySettings
-from services.metrics.service import MetricsService
+from services.metrics import repository as metrics_repository
+from services.metrics.engine import LogEntry, compute_metrics
+from services.metrics.service import MetricsService, habit_spec, metrics_out
 from shared.contracts.metrics import MetricsQuery
 from shared.db.engine import session_factory
-from shared.messaging import create_broker
+from shared.db.metrics import HabitMetricsRow
+from shared.messaging import create_broker, publish_raw
+from shared.streams import HABITS
 from tests.support import BusObserver, auth, create_habit, register
 
 pytestmark = pytest.mark.integration
@@ -190,3 +196,80 @@ async def test_after_midnight_a_missed_day_breaks_the_streak_without_an_event(
     assert moved.as_of == today + timedelta(days=2)
     assert moved.current_streak == 0
     assert moved.longest_streak == 3
+
+
+async def consumers_caught_up(url: str, names: list[str], timeout: float = 15.0) -> int:
+    """Wait until these durable consumers of HABITS have nothing pending or unacknowledged;
+    return how many messages they have been handed in all."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            infos = [await js.consumer_info(HABITS.name, name) for name in names]
+            if all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos):
+                return sum(i.delivered.consumer_seq or 0 for i in infos if i.delivered)
+            assert asyncio.get_running_loop().time() < deadline, infos
+            await asyncio.sleep(0.05)
+    finally:
+        await nc.close()
+
+
+async def test_replayed_and_reordered_log_events_leave_a_clean_recompute(
+    client: httpx.AsyncClient, settings: GatewaySettings, engine: AsyncEngine
+) -> None:
+    """Log events that arrive again, under new message ids past JetStream's dedupe, and in
+    another order (a deletion before the log it deletes) change nothing: the stored metrics are
+    what a recompute from the stored logs gives. An incremental handler would count the
+    replayed logs twice and the deleted one again."""
+    user = await register(client)
+    today = date.fromisoformat((await create_habit(client, user, title="probe"))["start_date"])
+    habit = await create_habit(client, user, start_date=(today - timedelta(days=6)).isoformat())
+    hid = habit["id"]
+    async with BusObserver(settings.nats_url, "habits.log.>") as bus:
+        logs = []
+        for offset in (6, 5, 4, 3, 1, 0):
+            day = (today - timedelta(days=offset)).isoformat()
+            r = await client.post(f"/v1/habits/{hid}/logs", json={"date": day}, headers=auth(user))
+            assert r.status_code == 201
+            logs.append(r.json())
+        gone = next(log for log in logs if log["date"] == (today - timedelta(days=3)).isoformat())
+        deleted = await client.delete(f"/v1/habits/{hid}/logs/{gone['id']}", headers=auth(user))
+        assert deleted.status_code == 204
+        await bus.wait_for(lambda s, b: b.get("habit_id") == hid, count=7)
+    events = [(s, body) for s, body, _ in bus.messages if body.get("habit_id") == hid]
+    assert [s for s, _ in events] == ["habits.log.recorded.v1"] * 6 + ["habits.log.deleted.v1"]
+    settled = await metrics_when(client, user, hid, lambda b: b["total_completions"] == 5)
+    assert (settled["current_streak"], settled["total_completions"]) == (2, 5)
+
+    consumers = ["metrics-log-recorded", "metrics-log-deleted"]
+    delivered = await consumers_caught_up(settings.nats_url, consumers)
+    broker: NatsBroker = create_broker(settings)
+    await broker.connect()
+    replayed_at = datetime.now(UTC)
+    try:
+        # Newest first, so the deletion comes before the log it deleted; then oldest first again.
+        for subject, body in [*reversed(events), *events]:
+            await publish_raw(broker, subject, json.dumps(body).encode(), str(uuid.uuid4()))
+    finally:
+        await broker.stop()
+    # Every replay reached the handlers: new message ids are not JetStream duplicates.
+    assert await consumers_caught_up(settings.nats_url, consumers) - delivered == 2 * len(events)
+
+    habit_id = uuid.UUID(hid)
+    async with session_factory(engine)() as session:
+        stored = await session.get(HabitMetricsRow, habit_id)
+        record = await metrics_repository.habit_record(session, habit_id)
+        rows = await metrics_repository.habit_logs(session, habit_id)
+    assert stored is not None and record is not None
+    # The replays were handled: the row was written again after they went out.
+    assert stored.computed_at >= replayed_at
+    clean = metrics_out(
+        habit_id,
+        stored.as_of,
+        compute_metrics(habit_spec(record), [LogEntry(d, s, v) for d, s, v in rows], stored.as_of),
+    )
+    assert {k: getattr(stored, k) for k in clean.model_dump()} == clean.model_dump()
+    assert (clean.total_completions, clean.current_streak, clean.longest_streak) == (5, 2, 3)
+    served = (await client.get(f"/v1/habits/{hid}/metrics", headers=auth(user))).json()
+    assert served == clean.model_dump(mode="json")

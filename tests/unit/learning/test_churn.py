@@ -18,6 +18,7 @@ from services.learning.churn import (
     detect_signals,
     propose_nudge,
     quiet_hours,
+    release_time,
 )
 
 TODAY = date(2025, 3, 31)  # a Monday
@@ -127,13 +128,43 @@ def test_today_and_later_are_ignored():
 
 def test_phase_stall():
     started = TODAY - timedelta(days=15)
-    phase = PhaseProgress(phase=1, started_on=started, duration_weeks=2, stable_rate=0.8)
+    phase = PhaseProgress(phase=1, started_on=started, duration_days=14, stable_rate=0.8)
     assert "phase_stalled" in detect_signals(
         activity("D" * 10 + "DM" * 7 + "D", phase=phase), TODAY
     )
     assert "phase_stalled" not in detect_signals(activity("D" * 25, phase=phase), TODAY)
-    running = PhaseProgress(phase=1, started_on=TODAY - timedelta(days=5), duration_weeks=2)
+    running = PhaseProgress(phase=1, started_on=TODAY - timedelta(days=5), duration_days=14)
     assert "phase_stalled" not in detect_signals(activity("DM" * 12 + "D", phase=running), TODAY)
+
+
+def test_a_phase_stalls_on_the_window_the_agent_advances_on():
+    """The agent advances a phase whose length has passed once the 7-day rate reaches 0.8; the
+    stall is that rule failing, judged on the same days, however the phase began."""
+    overdue = PhaseProgress(phase=2, started_on=TODAY - timedelta(days=20), duration_days=14)
+    # A shaky start, then a steady week: the phase is about to advance, nothing has stalled.
+    assert "phase_stalled" not in detect_signals(
+        activity("DDM" * 4 + "D" * 8 + "DDDDDDD", phase=overdue), TODAY
+    )
+    # A steady start, then a week at 4 of 7: overdue and held back by this habit.
+    signals = detect_signals(activity("D" * 13 + "DMDMDDM", phase=overdue), TODAY)
+    assert "phase_stalled" in signals
+    # The planned length is in days: a 10-day phase is overdue on day 10, not day 14.
+    short = PhaseProgress(phase=1, started_on=TODAY - timedelta(days=10), duration_days=10)
+    assert "phase_stalled" in detect_signals(activity("DDMDDMDDMD", phase=short), TODAY)
+    longer = PhaseProgress(phase=1, started_on=TODAY - timedelta(days=10), duration_days=11)
+    assert "phase_stalled" not in detect_signals(activity("DDMDDMDDMD", phase=longer), TODAY)
+    # Days before the phase began are not its days: a phase with no scheduled day yet is quiet.
+    fresh = PhaseProgress(phase=1, started_on=TODAY, duration_days=0)
+    assert "phase_stalled" not in detect_signals(activity("MMDMM", phase=fresh), TODAY)
+
+
+def test_a_stalled_phase_alone_still_makes_a_nudge():
+    overdue = PhaseProgress(phase=1, started_on=TODAY - timedelta(days=16), duration_days=14)
+    habit = activity("DDM" * 6 + "DD", phase=overdue, duration_minutes=15)
+    proposal = propose_nudge(habit, TODAY)
+    assert proposal is not None
+    assert (proposal.reason, proposal.signals) == ("phase_stalled", ("phase_stalled",))
+    assert proposal.message.startswith("Stretching hasn't settled into this phase yet")
 
 
 def test_completions_far_from_the_plan_suggest_another_time():
@@ -298,3 +329,24 @@ def test_quiet_hours_end_is_local_across_a_dst_change():
     decision = decide_nudge([nudge("a")], datetime(2025, 11, 2, 6, 30, tzinfo=UTC), ctx)
     assert decision.verdict == "quiet_hours"
     assert decision.retry_at == datetime(2025, 11, 2, 13, 0, tzinfo=UTC)  # 08:00 EST
+
+
+def test_a_nudge_published_late_waits_out_the_users_night():
+    ctx = NudgeContext(zone="Europe/Berlin")  # a neutral night: 22:00 to 08:00
+    evening = datetime(2025, 3, 31, 21, 59, tzinfo=BERLIN)
+    assert release_time(evening, ctx) == evening
+    late = datetime(2025, 3, 31, 23, 30, tzinfo=BERLIN)
+    assert release_time(late, ctx) == datetime(2025, 4, 1, 8, 0, tzinfo=BERLIN)
+    small_hours = datetime(2025, 4, 1, 3, 0, tzinfo=BERLIN)
+    assert release_time(small_hours, ctx) == datetime(2025, 4, 1, 8, 0, tzinfo=BERLIN)
+    # The night of the spring-forward is an hour shorter; the morning is still 08:00 local.
+    dst = datetime(2025, 3, 30, 1, 30, tzinfo=BERLIN)
+    assert release_time(dst, ctx).astimezone(BERLIN) == datetime(2025, 3, 30, 8, 0, tzinfo=BERLIN)
+    # A night owl's quiet hours are later; their day_start moves them later still.
+    owl = NudgeContext(zone="Europe/Berlin", chronotype="evening", day_start=time(2, 0))
+    start, end = quiet_hours(owl)
+    assert (start, end) == (time(1, 30), time(11, 30))
+    assert release_time(late, owl) == late
+    assert release_time(small_hours, owl) == datetime(2025, 4, 1, 11, 30, tzinfo=BERLIN)
+    with pytest.raises(ValueError, match="aware"):
+        release_time(datetime(2025, 4, 1, 3, 0), ctx)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from services.metrics.engine import (
@@ -20,6 +22,7 @@ from services.metrics.engine import (
     strength_series,
     trend,
 )
+from shared.localtime import local_today
 from tests.unit.metrics import oracle
 
 # Sized to keep the whole metrics suite well under a minute on two shared cores.
@@ -173,3 +176,89 @@ def test_trend_agrees_with_the_oracle(
     end = start + timedelta(days=length)
     got = trend(quantity, logs, granularity, start, end)  # type: ignore[arg-type]
     assert got == oracle.trend(quantity, logs, granularity, start, end)
+
+
+# --- the user's today, in zones far from UTC and across DST changes ---------------------------
+
+# UTC+14, UTC-5/-4, a half-hour DST (UTC+10:30/+11), UTC, a half-hour offset without DST.
+ZONES = ["Pacific/Kiritimati", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"]
+# The 2026 DST changes of those zones; drawn often, since a uniform instant would rarely hit one.
+DST_DAYS = [date(2026, 3, 8), date(2026, 11, 1), date(2026, 4, 5), date(2026, 10, 4)]
+# Starts inside New York's and Lord Howe's repeated or skipped hours, and late ones.
+DAY_STARTS = st.one_of(
+    st.sampled_from([time(0, 0), time(1, 30), time(1, 45), time(2, 15), time(4, 0), time(23, 30)]),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+)
+
+
+@st.composite
+def instants(draw: st.DrawFn) -> datetime:
+    near_dst = st.sampled_from(DST_DAYS).flatmap(
+        lambda day: st.integers(-36 * 60, 36 * 60).map(
+            lambda minutes: datetime.combine(day, time(12), UTC) + timedelta(minutes=minutes)
+        )
+    )
+    anywhere = st.datetimes(
+        min_value=datetime(2023, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+    )
+    return draw(st.one_of(near_dst, anywhere))
+
+
+@st.composite
+def local_cases(draw: st.DrawFn) -> tuple[HabitSpec, list[LogEntry], date]:
+    """A habit, logs tapped at earlier instants and dated by the user's clock, and their today."""
+    zone = draw(st.sampled_from(ZONES))
+    day_start = draw(DAY_STARTS)
+    now = draw(instants())
+    today = local_today(now, zone, day_start)
+    # (now on the wall clock − day_start) is at most 14 h ahead of UTC and 12 h + 24 h behind.
+    assert now.date() - timedelta(days=2) <= today <= now.date() + timedelta(days=1)
+    span = draw(st.sampled_from([3, 10, 40, 120]))
+    habit = dataclasses.replace(
+        draw(habits()), start_date=today - timedelta(days=draw(st.integers(-2, span)))
+    )
+    tap = st.builds(
+        lambda minutes, status, value: LogEntry(
+            local_today(now - timedelta(minutes=minutes), zone, day_start), status, value
+        ),
+        st.integers(0, (span + 3) * 24 * 60),
+        st.sampled_from(["done", "done", "done", "skip"]),
+        st.one_of(st.none(), st.integers(0, 12).map(float)),
+    )
+    return habit, draw(st.lists(tap, max_size=60)), today
+
+
+@SETTINGS
+@given(local_cases())
+def test_metrics_as_of_the_users_today_agree_with_the_oracle(
+    case: tuple[HabitSpec, list[LogEntry], date],
+) -> None:
+    habit, logs, today = case
+    assert_same(compute_metrics(habit, logs, today), oracle.metrics(habit, logs, today))
+
+
+@SETTINGS
+@given(
+    st.sampled_from(ZONES),
+    st.one_of(st.sampled_from(DST_DAYS), st.dates(date(2023, 1, 1), date(2026, 12, 31))),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    DAY_STARTS,
+    st.sampled_from([0, 1]),
+)
+def test_a_log_date_never_moves_with_dst(
+    zone: str, wall_date: date, wall_time: time, day_start: time, fold: int
+) -> None:
+    """A tap at any wall-clock time of the user's day is logged on that day, whatever the UTC
+    offset is then: before or after a DST change, either pass of a repeated hour, the day a
+    half-hour shift happens. A date worked out with another moment's offset would move."""
+    wall = datetime.combine(wall_date, wall_time)
+    instant = wall.replace(tzinfo=ZoneInfo(zone), fold=fold).astimezone(UTC)
+    # A time inside the hour a spring-forward skips never shows on the clock.
+    assume(instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) == wall)
+    day = wall_date if wall_time >= day_start else wall_date - timedelta(days=1)
+    logged = local_today(instant, zone, day_start)
+    assert logged == day
+    # And the engine counts the tap on that day, as of that day and as of any later one.
+    habit = HabitSpec("boolean", Schedule(), day - timedelta(days=3))
+    for as_of in (day, day + timedelta(days=1), day + timedelta(days=40)):
+        assert compute_metrics(habit, [LogEntry(logged)], as_of).last_completed_on == day
