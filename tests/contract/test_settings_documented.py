@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic_settings import BaseSettings
 
+from services.agent.config import AgentSettings
 from services.gateway.config import GatewaySettings
 from services.knowledge.config import KnowledgeSettings
 from services.learning.config import LearningSettings
@@ -15,10 +16,9 @@ from services.metrics.config import MetricsSettings
 from shared.config import CommonSettings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-# The agent's settings are being written alongside its chat path; add AgentSettings here with
-# their rows.
 DOCUMENTED: list[type[BaseSettings]] = [
     CommonSettings,
+    AgentSettings,
     GatewaySettings,
     MetricsSettings,
     KnowledgeSettings,
