@@ -15,12 +15,15 @@ from shared.contracts.agent import (
     CONVERSATIONS,
     CREATE_SEQUENCE,
     GET_SEQUENCE,
+    MESSAGE,
     MESSAGES,
     ActivateSequence,
     ConversationOut,
     ConversationQuery,
     ConversationsOut,
     CreateSequence,
+    MessageOut,
+    MessageQuery,
     MessagesOut,
     MessagesQuery,
     Query,
@@ -78,6 +81,11 @@ def create_router(turn_workers: int, turn_deadline_seconds: float) -> NatsRouter
     @rpc_handler
     async def on_messages(query: MessagesQuery, service: Service) -> MessagesOut:
         return await service.messages(query)
+
+    @router.subscriber(MESSAGE, queue="agent", max_workers=RPC_WORKERS)
+    @rpc_handler
+    async def on_message(query: MessageQuery, service: Service) -> MessageOut:
+        return await service.message(query)
 
     @router.subscriber(CREATE_SEQUENCE, queue="agent", max_workers=RPC_WORKERS)
     @rpc_handler

@@ -85,6 +85,16 @@ async def messages_of(
     return list(reversed(rows.all()))
 
 
+async def message(
+    session: AsyncSession, user_id: uuid.UUID, message_id: uuid.UUID
+) -> Message | None:
+    """The user's message, or None (also when it is another user's)."""
+    found: Message | None = await session.scalar(
+        select(Message).where(Message.id == message_id, Message.user_id == user_id)
+    )
+    return found
+
+
 def add_message(session: AsyncSession, **fields: Any) -> Message:
     row = Message(id=uuid.uuid4(), **fields)
     session.add(row)

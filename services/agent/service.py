@@ -87,6 +87,7 @@ from shared.contracts.agent import (
     ConversationsOut,
     CreateSequence,
     MessageOut,
+    MessageQuery,
     MessagesOut,
     MessagesQuery,
     Query,
@@ -684,6 +685,13 @@ class AgentService:
                 session, found.id, limit=query.limit, before=query.before
             )
         return MessagesOut(conversation_id=found.id, messages=[_message_out(m) for m in rows])
+
+    async def message(self, query: MessageQuery) -> MessageOut:
+        async with self.sessions() as session:
+            found = await repository.message(session, query.user_id, query.message_id)
+        if found is None:
+            raise NotFound("No such message.", {"message_id": str(query.message_id)})
+        return _message_out(found)
 
     # --- sequences --------------------------------------------------------------------------
 

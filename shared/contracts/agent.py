@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 CONVERSATIONS = "rpc.agent.conversations.v1"
 CONVERSATION = "rpc.agent.conversation.v1"
 MESSAGES = "rpc.agent.messages.v1"
+MESSAGE = "rpc.agent.message.v1"
 CREATE_SEQUENCE = "rpc.agent.create_sequence.v1"
 GET_SEQUENCE = "rpc.agent.get_sequence.v1"
 ACTIVATE_SEQUENCE = "rpc.agent.activate_sequence.v1"
@@ -42,6 +43,12 @@ class MessagesQuery(ConversationQuery):
 
     limit: int = Field(default=50, ge=1, le=200)
     before: int | None = Field(default=None, ge=1, description="Only messages before position")
+
+
+class MessageQuery(Query):
+    """One message of the user's, by id (feedback names the message it rates)."""
+
+    message_id: uuid.UUID
 
 
 class ConversationOut(BaseModel):

@@ -388,3 +388,34 @@ async def test_a_turn_finishes_after_the_client_disconnects(
         await client.get(f"/v1/conversations/{conversation_id}/messages", headers=auth(user))
     ).json()["messages"]
     assert history[-1]["content"] == "Thinking… done."
+
+
+async def test_feedback_on_a_reply_carries_its_length_and_emoji(
+    client: httpx.AsyncClient, settings: GatewaySettings, agent: AgentService
+) -> None:
+    user, other = await register(client), await register(client)
+    agent._model = ScriptedModel([[TextDelta(text="Great job! \U0001f389")]])
+    turn = await chat(client, user, "I finished my run")
+    history = (
+        await client.get(
+            f"/v1/conversations/{turn['conversation_id']}/messages", headers=auth(user)
+        )
+    ).json()["messages"]
+    reply = history[-1]["id"]
+    async with BusObserver(settings.nats_url, "learning.feedback.recorded.v1") as bus:
+        rated = await client.post(
+            "/v1/feedback",
+            json={"kind": "message_rating", "rating": 1, "message_id": reply},
+            headers=auth(user),
+        )
+        assert rated.status_code == 202
+        (event,) = await bus.wait_for(lambda s, b: b["message_id"] == reply, 1)
+    assert event["message_chars"] == len("Great job! \U0001f389")
+    assert event["message_had_emoji"] is True
+    for who, message_id in ((other, reply), (user, str(uuid.uuid4()))):
+        refused = await client.post(
+            "/v1/feedback",
+            json={"kind": "message_rating", "rating": -1, "message_id": message_id},
+            headers=auth(who),
+        )
+        assert refused.status_code == 404

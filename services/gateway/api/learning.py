@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
@@ -24,8 +25,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.gateway import accounts, repository
-from services.gateway.api.deps import CallerId, RuntimeDep
+from services.gateway.api.deps import CallerId, Runtime, RuntimeDep
 from services.gateway.api.errors import ERROR_RESPONSES
+from shared.contracts.agent import MESSAGE, MessageOut, MessageQuery
 from shared.contracts.learning import (
     INSIGHTS,
     NOTIFICATIONS,
@@ -35,7 +37,7 @@ from shared.contracts.learning import (
     UserQuery,
     live_notifications,
 )
-from shared.errors import NotFound
+from shared.errors import NotFound, ServiceUnavailable
 from shared.events.learning import FeedbackKind, FeedbackRecordedV1
 from shared.rpc import call
 
@@ -73,6 +75,29 @@ class FeedbackAccepted(BaseModel):
     status: Literal["accepted"] = "accepted"
 
 
+# Pictographs, symbols and dingbats: what the assistant's tone may add to a reply.
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+
+
+async def _rated_message(
+    rt: Runtime, caller: uuid.UUID, message_id: uuid.UUID | None
+) -> MessageOut | None:
+    """The rated assistant message, so the learning service knows its length and emoji.
+
+    A message that is not the caller's answers 404; if the agent does not answer, the feedback
+    is still taken, without those two facts.
+    """
+    if message_id is None:
+        return None
+    try:
+        data = await call(
+            rt.broker, MESSAGE, MessageQuery(user_id=caller, message_id=message_id), 1.0
+        )
+    except ServiceUnavailable:
+        return None
+    return MessageOut.model_validate(data)
+
+
 @router.post(
     "/feedback",
     status_code=status.HTTP_202_ACCEPTED,
@@ -82,6 +107,7 @@ class FeedbackAccepted(BaseModel):
 )
 async def post_feedback(body: FeedbackIn, caller: CallerId, rt: RuntimeDep) -> FeedbackAccepted:
     event_id = uuid.uuid4()
+    rated = await _rated_message(rt, caller, body.message_id)
     async with rt.transaction() as session:
         user = await accounts.current_user(session, caller)
         if body.habit_id is not None and (
@@ -90,7 +116,13 @@ async def post_feedback(body: FeedbackIn, caller: CallerId, rt: RuntimeDep) -> F
             raise NotFound("No such habit.", details={"habit_id": str(body.habit_id)})
         repository.add_outbox_event(
             session,
-            FeedbackRecordedV1(event_id=event_id, user_id=user.id, **body.model_dump()),
+            FeedbackRecordedV1(
+                event_id=event_id,
+                user_id=user.id,
+                message_chars=len(rated.content) if rated is not None else None,
+                message_had_emoji=bool(_EMOJI.search(rated.content)) if rated else None,
+                **body.model_dump(),
+            ),
         )
     return FeedbackAccepted(feedback_id=event_id)
 
