@@ -49,7 +49,11 @@ eval-agent: install ## score the assistant (offline planner) on the public evalu
 bench-logs: install ## measure POST /v1/habits/{id}/logs at 32 concurrent clients
 	$(PY) bench/log_writes.py
 
+bench-chat: install ## chat latency: offline planner at 20 clients, fake OpenAI model at 50
+	$(PY) bench/chat_offline.py
+	$(PY) bench/chat_openai.py
+
 clean: ## remove local data (.data) and caches, keep .venv
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test test-unit lint types check migrate eval-knowledge eval-agent bench-logs clean
+.PHONY: help install run test test-unit lint types check migrate eval-knowledge eval-agent bench-logs bench-chat clean

@@ -1,0 +1,260 @@
+"""Time to first token through the OpenAI provider, against a fake model, at 50 concurrent chats.
+
+Runs a fake OpenAI-compatible server (in this file, started as a process of its own on a free
+port): ``POST /v1/chat/completions`` with ``stream: true`` waits ``--delay`` (300 ms) after the
+request arrived, then streams a few ``chat.completion.chunk`` text chunks (no tool calls),
+``finish_reason: stop``, the usage chunk (the provider asks for ``stream_options.include_usage``)
+and ``data: [DONE]``. Then starts the whole stack (see ``bench/chat_stack.py``) with the agent on
+``LLM_PROVIDER=openai``, ``OPENAI_BASE_URL`` pointing at the fake and ``OPENAI_API_KEY=test``.
+
+``--clients`` users chat at once, each ``--turns`` turns in one conversation, after a warm-up of
+``--warmup`` turns that are not counted. The figure is the client's time from sending
+``POST /v1/chat`` to the first ``text.delta``, and "our overhead": that minus the fake's delay.
+The fake numbers its replies in the first chunk's text, and both processes read the same
+monotonic clock, so each turn's overhead also splits into before the model request arrived
+(gateway, JetStream, agent claim, context, prompt) and after the first chunk left the fake (SDK
+parse, live NATS publish, gateway SSE relay, client).
+
+    .venv/bin/python bench/chat_openai.py [--clients 50] [--turns 4] [--delay 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+from chat_stack import BenchStack, conversation, free_port, line, outcomes, register_users
+
+MESSAGES = (
+    "I want to run a marathon in 6 months",
+    "Create a habit to drink water every morning",
+    "How are my habits going this week?",
+    "I keep skipping my morning run, help",
+    "When is the best time to meditate?",
+)
+PIECES = ("Start small: ", "two minutes ", "a day, ", "right after ", "your morning coffee.")
+TTFT_TARGET_MS = 400
+OVERHEAD_TARGET_MS = 100
+REPLY = re.compile(r"\(reply (\d+)\)")
+
+# --- the fake model -------------------------------------------------------------------------
+
+
+def fake_llm(port: int, delay: float, gap: float) -> None:
+    """Serve the fake chat-completions endpoint until terminated."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    records: list[dict[str, Any]] = []
+
+    async def completions(request: Request) -> Response:
+        received = time.monotonic()
+        body = await request.json()
+        n = len(records) + 1
+        record: dict[str, Any] = {
+            "n": n,
+            "received": received,
+            "first": None,
+            "model": body.get("model"),
+            "stream": body.get("stream"),
+            "include_usage": (body.get("stream_options") or {}).get("include_usage"),
+            "tools": len(body.get("tools") or ()),
+            "messages": len(body.get("messages") or ()),
+            "authorization": request.headers.get("authorization"),
+        }
+        records.append(record)
+        if body.get("stream") is not True:
+            return JSONResponse({"error": {"message": "this fake only streams"}}, 400)
+        model = str(body.get("model"))
+        created = int(time.time())
+
+        def chunk(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> str:
+            payload: dict[str, Any] = {
+                "id": f"chatcmpl-fake{n}",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_fake",
+                "choices": choices,
+            }
+            if record["include_usage"]:
+                payload["usage"] = usage
+            return f"data: {json.dumps(payload)}\n\n"
+
+        def delta(content: str, role: bool = False) -> list[dict[str, Any]]:
+            d: dict[str, Any] = {"content": content}
+            if role:
+                d["role"] = "assistant"
+            return [{"index": 0, "delta": d, "logprobs": None, "finish_reason": None}]
+
+        async def stream() -> Any:
+            await asyncio.sleep(max(0.0, received + delay - time.monotonic()))
+            yield chunk(delta("", role=True))
+            record["first"] = time.monotonic()
+            yield chunk(delta(f"(reply {n}) "))
+            for piece in PIECES:
+                await asyncio.sleep(gap)
+                yield chunk(delta(piece))
+            yield chunk([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}])
+            if record["include_usage"]:
+                words = len(PIECES) + 2
+                usage = {"prompt_tokens": 900, "completion_tokens": words,
+                         "total_tokens": 900 + words}  # fmt: skip
+                yield chunk([], usage)
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(records)
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", completions, methods=["POST"]),
+            Route("/stats", stats),
+        ]
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def start_fake(delay: float, gap: float) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--fake-llm", str(port), "--delay", str(delay),
+         "--gap", str(gap)],
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/stats", timeout=1)
+            break
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the fake OpenAI server did not start") from None
+            time.sleep(0.05)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+# --- the benchmark --------------------------------------------------------------------------
+
+
+async def run(url: str, fake_url: str, args: argparse.Namespace) -> None:
+    limits = httpx.Limits(max_connections=args.clients + 8, max_keepalive_connections=args.clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        warm_users = max(1, min(5, args.warmup))
+        tokens = await register_users(client, args.clients + warm_users, "bench-openai")
+        warm, users = tokens[:warm_users], tokens[warm_users:]
+        per_user = -(-args.warmup // warm_users)
+        warm_turns = await asyncio.gather(
+            *(conversation(client, t, list(MESSAGES[i : i + per_user])) for i, t in enumerate(warm))
+        )
+        warm_flat = [t for ts in warm_turns for t in ts]
+        print(f"warm-up: {len(warm_flat)} turns (not counted): {outcomes(warm_flat)}")
+        skip = len((await client.get(f"{fake_url}/stats")).json())
+
+        began = time.monotonic()
+        results = await asyncio.gather(
+            *(
+                conversation(
+                    client,
+                    token,
+                    [MESSAGES[(i + k) % len(MESSAGES)] for k in range(args.turns)],
+                )
+                for i, token in enumerate(users)
+            )
+        )
+        elapsed = time.monotonic() - began
+        records = (await client.get(f"{fake_url}/stats")).json()[skip:]
+
+    turns = [t for ts in results for t in ts]
+    delay = args.delay
+    ttft = [d for t in turns if (d := t.since_sent(t.first_delta)) is not None]
+    started = [d for t in turns if (d := t.since_sent(t.started)) is not None]
+    completed = [
+        d for t in turns if t.outcome == "completed" and (d := t.since_sent(t.terminal)) is not None
+    ]
+    by_n = {r["n"]: r for r in records}
+    before, model, after = [], [], []
+    for t in turns:
+        found = REPLY.search(t.first_text)
+        r = by_n.get(int(found.group(1))) if found else None
+        if r is None or r["first"] is None or t.first_delta is None:
+            continue
+        before.append(r["received"] - t.sent)
+        model.append(r["first"] - r["received"])
+        after.append(t.first_delta - r["first"])
+
+    print(
+        f"chat, OpenAI provider against a fake model ({delay * 1000:.0f} ms to first chunk): "
+        f"{args.clients} concurrent clients x {args.turns} turns = {len(turns)} turns in "
+        f"{elapsed:.1f}s ({len(turns) / elapsed:.1f} turns/s)"
+    )
+    print(line("request → 1st text.delta", ttft, TTFT_TARGET_MS))
+    print(line("our overhead (TTFT-delay)", [x - delay for x in ttft], OVERHEAD_TARGET_MS))
+    print(line("request → run.started", started))
+    print(line("request → run.completed", completed))
+    print(f"turns: {outcomes(turns)}")
+    print(f"where the time to first text.delta goes ({len(before)} turns matched to the fake):")
+    print(
+        f"  {line('before the model call', before, width=24)}  (gateway, JetStream, claim, context)"
+    )
+    print(f"  {line('fake model (delay)', model, width=24)}")
+    print(
+        f"  {line('after the first chunk', after, width=24)}  (SDK, live NATS, gateway SSE, client)"
+    )
+    models = sorted({str(r["model"]) for r in records})
+    print(
+        f"fake model: {len(records)} requests for {len(turns)} turns, models {models}, "
+        f"stream={sorted({r['stream'] for r in records})}, "
+        f"include_usage={sorted({str(r['include_usage']) for r in records})}, "
+        f"tools offered {sorted({r['tools'] for r in records})}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=4, help="turns per client")
+    parser.add_argument("--warmup", type=int, default=5, help="turns before measuring")
+    parser.add_argument("--delay", type=float, default=0.3, help="the fake's time to first chunk")
+    parser.add_argument("--gap", type=float, default=0.02, help="between the fake's chunks")
+    parser.add_argument("--port-base", type=int, default=19000)
+    parser.add_argument("--log-level", default="WARNING", help="the services' LOG_LEVEL")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
+    parser.add_argument("--fake-llm", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fake_llm is not None:
+        fake_llm(args.fake_llm, args.delay, args.gap)
+        return
+    fake, fake_url = start_fake(args.delay, args.gap)
+    try:
+        stack = BenchStack(
+            port_base=args.port_base,
+            env={
+                "LLM_PROVIDER": "openai",
+                "OPENAI_BASE_URL": f"{fake_url}/v1",
+                "OPENAI_API_KEY": "test",
+            },
+            log_level=args.log_level,
+            keep=args.keep,
+        )
+        with stack:
+            asyncio.run(run(stack.url, fake_url, args))
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
