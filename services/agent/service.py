@@ -50,6 +50,7 @@ from services.agent.loop import (
     RunCompleted,
     RunFailed,
     RunStarted,
+    TextDeltaEvent,
     ToolCallCompleted,
     ToolCallStarted,
     run_agent,
@@ -111,6 +112,7 @@ CONTEXT_TIMEOUT_SECONDS = 1.5
 CONTEXT_HABITS = 8
 # A turn still "running" this long past its deadline was dropped by an instance that died.
 TURN_GRACE_SECONDS = 30.0
+DELTA_WINDOW_SECONDS = 0.025
 TITLE_CHARS = 60
 INTERRUPTED = (
     "Sorry, I was interrupted before I could finish that reply. Please send your message again."
@@ -230,14 +232,40 @@ def _preferences(data: Any) -> AIPreferences | None:
 
 
 class LiveStream:
-    """Publishes a turn's events on ``live.chat.<turn_id>`` (core NATS: fast, not stored)."""
+    """Publishes a turn's events on ``live.chat.<turn_id>`` (core NATS: fast, not stored).
 
-    def __init__(self, broker: NatsBroker, turn_id: uuid.UUID) -> None:
+    Text deltas are coalesced: the first goes out at once (time to first token), later ones
+    at most every :data:`DELTA_WINDOW_SECONDS`, and whatever is pending goes out before any
+    other event. A model streams a token at a time; one message per token would cost the
+    agent, the gateway and the client far more than the text is worth.
+    """
+
+    def __init__(
+        self, broker: NatsBroker, turn_id: uuid.UUID, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._connection = broker.config.connection_state.connection
         self._subject = live_chat(turn_id)
+        self._clock = clock
+        self._pending: list[str] = []
+        self._last_delta = -DELTA_WINDOW_SECONDS
 
     async def send(self, event: AgentEvent | dict[str, Any]) -> None:
-        body = event if isinstance(event, dict) else event.model_dump(mode="json")
+        if isinstance(event, TextDeltaEvent):
+            self._pending.append(event.text)
+            if self._clock() - self._last_delta >= DELTA_WINDOW_SECONDS:
+                await self._flush()
+            return
+        await self._flush()
+        await self._publish(event if isinstance(event, dict) else event.model_dump(mode="json"))
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        text, self._pending = "".join(self._pending), []
+        self._last_delta = self._clock()
+        await self._publish(TextDeltaEvent(text=text).model_dump(mode="json"))
+
+    async def _publish(self, body: dict[str, Any]) -> None:
         try:
             await self._connection.publish(self._subject, json.dumps(body).encode())
         except Exception as exc:  # the turn goes on and is stored even if nobody can watch it
@@ -293,6 +321,9 @@ class AgentService:
         """Run one chat turn to its end (see the module docstring); safe to redeliver."""
         turn_id, user_id = event.event_id, event.user_id
         live = LiveStream(self.broker, turn_id)
+        # At once, before any database work: the client sees the turn is taken. A redelivery
+        # sends it again; the gateway ignores a second one.
+        await live.send(RunStarted(run_id=str(turn_id)))
         async with self.sessions.begin() as session:
             claimed = await repository.claim_turn(session, turn_id, event.conversation_id, user_id)
             if claimed:
@@ -332,7 +363,6 @@ class AgentService:
             await live.send(failure)
             return
 
-        await live.send(RunStarted(run_id=str(turn_id)))
         age = (self.now() - event.occurred_at).total_seconds()
         if age > self.settings.turn_max_age_seconds:
             await self._end_without_run(event, live, "expired", EXPIRED)
