@@ -5,6 +5,7 @@ knowledge service answers. Ctrl-C (SIGINT) stops it cleanly."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,11 +27,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"GATEWAY": 18000, "AGENT": 18001, "METRICS": 18002, "KNOWLEDGE": 18003, "LEARNING": 18004}
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[str]:
+# Session-wide: xdist may run other tests between this module's, and a second start would race
+# the first stack's shutdown for the local Qdrant store.
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = CommonSettings().database_url
     database = urlsplit(base)._replace(path=f"/habyss_e2e_{worker_suffix()}").geturl()
-    env = {**os.environ, "DATABASE_URL": database}
+    # A store of its own: a running `make run` owns .data/qdrant (local mode takes one process).
+    # Seeded from it when there is one, so the corpus is not embedded again.
+    store = tmp_path_factory.mktemp("qdrant") / "store"
+    if (ROOT / ".data" / "qdrant").is_dir():
+        shutil.copytree(ROOT / ".data" / "qdrant", store, ignore=shutil.ignore_patterns(".lock"))
+    env = {**os.environ, "DATABASE_URL": database, "QDRANT_PATH": str(store)}
     env.update({f"{name}_PORT": str(port) for name, port in PORTS.items()})
     launcher = subprocess.Popen(
         [sys.executable, "-m", "deploy.launcher"],
@@ -50,7 +58,10 @@ def stack() -> Iterator[str]:
         lines.append(line)
         if "docs: http://" in line:
             break
-    assert any("docs: http://" in line for line in lines), "".join(lines)
+    if not any("docs: http://" in line for line in lines):
+        launcher.kill()
+        launcher.communicate(timeout=30)
+        pytest.fail("the stack did not start:\n" + "".join(lines))
     yield f"http://127.0.0.1:{PORTS['GATEWAY']}"
     launcher.send_signal(signal.SIGINT)
     rest, _ = launcher.communicate(timeout=60)

@@ -174,7 +174,7 @@ async def test_another_users_conversation_is_not_found(
     [{}, {"message": ""}, {"message": "   "}, {"message": "x" * 4001}, {"message": "hi", "x": 1}],
 )
 async def test_bad_chat_requests_are_refused(
-    client: httpx.AsyncClient, body: dict[str, Any]
+    client: httpx.AsyncClient, agent: AgentService, body: dict[str, Any]
 ) -> None:
     user = await register(client)
     response = await client.post("/v1/chat", json=body, headers=auth(user))

@@ -4,7 +4,6 @@ night, pushed live over SSE, flagged in the assistant context and answered with 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time as time_module
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from faststream.nats import NatsBroker
 from httpx_sse import aconnect_sse
 from sqlalchemy import insert, select
@@ -38,7 +36,7 @@ from shared.db.engine import create_engine, session_factory
 from shared.db.learning import ExperimentExposure, Nudge
 from shared.messaging import create_broker, declare_streams
 from shared.rpc import call
-from tests.support import BusObserver, auth, create_habit, register
+from tests.support import BusObserver, auth, create_habit, register, served
 from tests.unit.learning.population import Population, SimUser, simulate_population
 
 pytestmark = pytest.mark.integration
@@ -301,27 +299,6 @@ async def backfilled_habit(
     return {"id": str(habit_id)}
 
 
-@contextlib.asynccontextmanager
-async def served_gateway(settings: GatewaySettings) -> AsyncIterator[str]:
-    """A gateway served by uvicorn on a free port: SSE needs a real streaming connection."""
-    app = create_gateway_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_a_slipping_habit_is_nudged_once_live_and_answered(
     client: httpx.AsyncClient, settings: GatewaySettings, broker: NatsBroker, engine: AsyncEngine
 ) -> None:
@@ -332,7 +309,7 @@ async def test_a_slipping_habit_is_nudged_once_live_and_answered(
     assert context["has_new_suggestion"] is False
 
     async with (
-        served_gateway(settings) as url,
+        served(create_gateway_app(settings)) as url,
         httpx.AsyncClient(base_url=url, timeout=10) as http,
         BusObserver(settings.nats_url, "learning.nudge.proposed.v1") as bus,
         aconnect_sse(http, "GET", "/v1/notifications", headers=auth(user)) as source,
