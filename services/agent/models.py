@@ -15,6 +15,7 @@ once anything was yielded a failure is final, because the user has already seen 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -196,10 +197,17 @@ class ToolSpec:
     args_model: type[BaseModel]
 
     def openai_param(self) -> ChatCompletionToolParam:
-        """The tool as an OpenAI function tool with a strict JSON schema."""
-        return openai.pydantic_function_tool(
-            self.args_model, name=self.name, description=self.description
-        )
+        """The tool as an OpenAI function tool with a strict JSON schema (built once)."""
+        return _function_tool(self.args_model, self.name, self.description)
+
+
+@functools.cache
+def _function_tool(
+    args_model: type[BaseModel], name: str, description: str
+) -> ChatCompletionToolParam:
+    # Building the strict schema walks the whole pydantic model: a few ms for all the tools,
+    # on every model call, for a value that never changes.
+    return openai.pydantic_function_tool(args_model, name=name, description=description)
 
 
 class Model(Protocol):
