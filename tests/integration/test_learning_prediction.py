@@ -208,12 +208,12 @@ async def test_a_simulated_population_learned_through_the_service_beats_the_base
 ) -> None:
     """The service's update path, against the real database, learns a simulated population.
 
-    The full 600-user run is ``tests/unit/learning/test_simulation.py``; here 150 users over 90
+    The pure 600-user run is ``tests/unit/learning/test_simulation.py``; here 500 users over 90
     days go through ``learn_batch`` in ten-day transactions, and a fresh instance reads the model
     back from Postgres and scores what it never saw.
     """
-    population = simulate_population(n_users=150, n_days=90, seed=3)
-    held_out = 120
+    population = simulate_population(n_users=500, n_days=90, seed=3)
+    held_out = 400
     train = [
         d
         for d in population.days
