@@ -298,6 +298,8 @@ class OfflinePlanner:
     today: date
     known_habits: Sequence[str] = ()
     preferences: AIPreferences | None = None
+    # The service has already understood the message it answers; reusing that saves the work.
+    understood: Understanding | None = None
 
     async def stream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], settings: ModelSettings
@@ -308,7 +310,9 @@ class OfflinePlanner:
             return
         user = messages[last]
         assert isinstance(user, UserMessage)
-        u = understand(user.content, self.today, self.known_habits)
+        u = self.understood
+        if u is None or u.message != user.content:
+            u = understand(user.content, self.today, self.known_habits)
         after = messages[last + 1 :]
         available = {t.name for t in tools}
         if not any(isinstance(m, AssistantMessage) for m in after):

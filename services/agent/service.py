@@ -502,11 +502,17 @@ class AgentService:
         )
 
     def _model_for(
-        self, today: date, titles: Sequence[str], preferences: AIPreferences | None
+        self,
+        today: date,
+        titles: Sequence[str],
+        preferences: AIPreferences | None,
+        understood: Understanding,
     ) -> Model:
         if self._model is not None:
             return self._model
-        return OfflinePlanner(today=today, known_habits=titles, preferences=preferences)
+        return OfflinePlanner(
+            today=today, known_habits=titles, preferences=preferences, understood=understood
+        )
 
     async def _run(self, event: ChatTurnRequestedV1, live: LiveStream) -> None:
         user_id, today = event.user_id, event.today
@@ -565,7 +571,7 @@ class AgentService:
         cards: list[dict[str, Any]] = []
         terminal: RunCompleted | RunFailed | None = None
         async for agent_event in run_agent(
-            model=self._model_for(today, titles, preferences),
+            model=self._model_for(today, titles, preferences, u),
             messages=messages,
             ctx=ctx,
             settings=self.model_settings,
