@@ -38,7 +38,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = tmp_path_factory.mktemp("qdrant") / "store"
     if (ROOT / ".data" / "qdrant").is_dir():
         shutil.copytree(ROOT / ".data" / "qdrant", store, ignore=shutil.ignore_patterns(".lock"))
-    env = {**os.environ, "DATABASE_URL": database, "QDRANT_PATH": str(store)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_"))}
+    # The offline planner, whatever the environment says: no test may reach a real model.
+    env.update(DATABASE_URL=database, QDRANT_PATH=str(store), LLM_PROVIDER="offline")
     env.update({f"{name}_PORT": str(port) for name, port in PORTS.items()})
     launcher = subprocess.Popen(
         [sys.executable, "-m", "deploy.launcher"],

@@ -138,6 +138,9 @@ async def agent_service(
     settings: GatewaySettings, metrics_service: FastAPI, learning_service: FastAPI
 ) -> AsyncIterator[FastAPI]:
     """The agent in process with the offline planner; tests may swap ``state.agent`` 's model."""
-    app = create_agent_app(AgentSettings(**settings.model_dump(include=COMMON_FIELDS)))
+    # Offline whatever the environment says: no test may reach a real model.
+    app = create_agent_app(
+        AgentSettings(**settings.model_dump(include=COMMON_FIELDS), llm_provider="offline")
+    )
     async with app.router.lifespan_context(app):
         yield app
