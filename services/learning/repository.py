@@ -94,23 +94,12 @@ class UserRecord:
     preferences: dict[str, Any]
 
 
-async def user_record(session: AsyncSession, user_id: uuid.UUID) -> UserRecord | None:
-    """Read-only query of ``core.users``."""
-    row = (
-        await _run(
-            session,
-            select(
-                User.id,
-                User.timezone,
-                User.day_start,
-                User.week_start,
-                User.chronotype,
-                User.preferences,
-            ).where(User.id == user_id),
-        )
-    ).one_or_none()
-    if row is None:
-        return None
+_USER = select(
+    User.id, User.timezone, User.day_start, User.week_start, User.chronotype, User.preferences
+)
+
+
+def _user_record(row: Any) -> UserRecord:
     return UserRecord(
         user_id=row.id,
         timezone=row.timezone,
@@ -119,6 +108,12 @@ async def user_record(session: AsyncSession, user_id: uuid.UUID) -> UserRecord |
         chronotype=row.chronotype,
         preferences=row.preferences or {},
     )
+
+
+async def user_record(session: AsyncSession, user_id: uuid.UUID) -> UserRecord | None:
+    """Read-only query of ``core.users``."""
+    row = (await _run(session, _USER.where(User.id == user_id))).one_or_none()
+    return None if row is None else _user_record(row)
 
 
 _TAGS = (
@@ -193,28 +188,8 @@ async def user_records(
     """Read-only query of ``core.users``: the records of these users that exist."""
     if not user_ids:
         return {}
-    result = await _run(
-        session,
-        select(
-            User.id,
-            User.timezone,
-            User.day_start,
-            User.week_start,
-            User.chronotype,
-            User.preferences,
-        ).where(User.id.in_(list(user_ids))),
-    )
-    return {
-        row.id: UserRecord(
-            user_id=row.id,
-            timezone=row.timezone,
-            day_start=row.day_start,
-            week_start=row.week_start,
-            chronotype=row.chronotype,
-            preferences=row.preferences or {},
-        )
-        for row in result.all()
-    }
+    result = await _run(session, _USER.where(User.id.in_(list(user_ids))))
+    return {row.id: _user_record(row) for row in result.all()}
 
 
 async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:

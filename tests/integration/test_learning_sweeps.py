@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from faststream.nats import NatsBroker
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.gateway.config import GatewaySettings
 from services.learning.experiments import assign
@@ -45,6 +45,33 @@ def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).astimezone(UTC)
 
 
+async def add_berlin_user_and_daily_habit(
+    conn: AsyncConnection, user_id: uuid.UUID, habit_id: uuid.UUID, title: str, start: date
+) -> None:
+    """A user in Berlin (midnight day start, Monday weeks) with one daily boolean habit."""
+    await conn.execute(
+        insert(User).values(
+            id=user_id,
+            email=f"{user_id}@example.com",
+            password_hash="-",
+            timezone="Europe/Berlin",
+            day_start=time(0, 0),
+            week_start=0,
+            preferences={},
+        )
+    )
+    await conn.execute(
+        insert(Habit).values(
+            id=habit_id,
+            user_id=user_id,
+            title=title,
+            kind="boolean",
+            schedule={"type": "interval", "every": 1, "unit": "day", "times": 1},
+            start_date=start,
+        )
+    )
+
+
 async def evening_stretcher(engine: AsyncEngine) -> uuid.UUID:
     """A user in the ``before_usual_time`` arm who stretched at 18:00 for 18 days, then stopped."""
     user_id = next(
@@ -52,26 +79,8 @@ async def evening_stretcher(engine: AsyncEngine) -> uuid.UUID:
     )
     habit_id = uuid.uuid4()
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(User).values(
-                id=user_id,
-                email=f"{user_id}@example.com",
-                password_hash="-",
-                timezone="Europe/Berlin",
-                day_start=time(0, 0),
-                week_start=0,
-                preferences={},
-            )
-        )
-        await conn.execute(
-            insert(Habit).values(
-                id=habit_id,
-                user_id=user_id,
-                title="Stretch 15 min",
-                kind="boolean",
-                schedule={"type": "interval", "every": 1, "unit": "day", "times": 1},
-                start_date=DAY - timedelta(days=20),
-            )
+        await add_berlin_user_and_daily_habit(
+            conn, user_id, habit_id, "Stretch 15 min", DAY - timedelta(days=20)
         )
         await conn.execute(
             insert(HabitLog),
@@ -196,26 +205,8 @@ async def test_a_habit_whose_sequence_phase_stalls_is_nudged(
     user_id, habit_id, sequence_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     pattern = "DDM" * 6 + "DD"  # the 20 days before DAY, oldest first; never two misses in a row
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(User).values(
-                id=user_id,
-                email=f"{user_id}@example.com",
-                password_hash="-",
-                timezone="Europe/Berlin",
-                day_start=time(0, 0),
-                week_start=0,
-                preferences={},
-            )
-        )
-        await conn.execute(
-            insert(Habit).values(
-                id=habit_id,
-                user_id=user_id,
-                title="Walk 15 min",
-                kind="boolean",
-                schedule={"type": "interval", "every": 1, "unit": "day", "times": 1},
-                start_date=DAY - timedelta(days=len(pattern)),
-            )
+        await add_berlin_user_and_daily_habit(
+            conn, user_id, habit_id, "Walk 15 min", DAY - timedelta(days=len(pattern))
         )
         await conn.execute(
             insert(HabitLog),
