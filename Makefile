@@ -23,7 +23,7 @@ run: install ## start NATS, PostgreSQL and Redis if needed, migrate, and run all
 
 test: install ## run the whole test suite against the real NATS, PostgreSQL and Redis
 	$(PY) -m deploy.infra --start-missing
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadfile
 
 test-unit: install ## run only the tests that need no servers
 	$(PY) -m pytest tests/unit tests/contract

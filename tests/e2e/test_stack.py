@@ -22,7 +22,8 @@ from httpx_sse import aconnect_sse
 from shared.config import CommonSettings
 from tests.support import BusObserver, auth, create_habit, register, worker_suffix
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+# Its tests share one stack: `make test` sends a file's tests to one worker (--dist loadfile).
+pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"GATEWAY": 18000, "AGENT": 18001, "METRICS": 18002, "KNOWLEDGE": 18003, "LEARNING": 18004}
 

@@ -23,8 +23,8 @@ from services.learning.prediction import Example, SuccessPredictor
 from services.learning.timing import TimedOutcome, find_optimal_windows
 from tests.unit.learning.population import Population, shared_population, simulate_population
 
-# One worker builds the population and trains the model once for every test in this module.
-pytestmark = pytest.mark.xdist_group("learning_simulation")
+# One worker builds the population and trains the model once for every test in this module
+# (`make test` sends a file's tests to one worker: --dist loadfile).
 
 TRAIN_DAYS = 60
 HELD_OUT_SHARE = 0.2
