@@ -23,15 +23,16 @@ import time
 from collections import defaultdict
 
 import httpx
-from chat_stack import BenchStack, Turn, conversation, line, outcomes, register_users
-
-MESSAGES = (
-    "I want to run a marathon in 6 months",
-    "Create a habit to drink water every morning",
-    "How are my habits going this week?",
-    "I keep skipping my morning run, help",
-    "When is the best time to meditate?",
+from chat_stack import (
+    MESSAGES,
+    BenchStack,
+    Turn,
+    conversation,
+    line,
+    outcomes,
+    register_users,
 )
+
 STARTED_TARGET_MS = 100
 COMPLETED_TARGET_MS = 300
 

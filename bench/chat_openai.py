@@ -30,15 +30,16 @@ import time
 from typing import Any
 
 import httpx
-from chat_stack import BenchStack, conversation, free_port, line, outcomes, register_users
-
-MESSAGES = (
-    "I want to run a marathon in 6 months",
-    "Create a habit to drink water every morning",
-    "How are my habits going this week?",
-    "I keep skipping my morning run, help",
-    "When is the best time to meditate?",
+from chat_stack import (
+    MESSAGES,
+    BenchStack,
+    conversation,
+    free_port,
+    line,
+    outcomes,
+    register_users,
 )
+
 PIECES = ("Start small: ", "two minutes ", "a day, ", "right after ", "your morning coffee.")
 TTFT_TARGET_MS = 400
 OVERHEAD_TARGET_MS = 100

@@ -29,7 +29,6 @@ import sys
 import sysconfig
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Mapping
@@ -44,12 +43,24 @@ import httpx
 from httpx_sse import aconnect_sse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deploy.launcher import wait_ready  # noqa: E402
+
 # The launcher's service list (name, default port) and start order.
 SERVICES = ("gateway", "metrics", "knowledge", "learning", "agent")
 PORT_OFFSETS = {"gateway": 0, "agent": 1, "metrics": 2, "knowledge": 3, "learning": 4}
 DATABASE = "habyss_bench_chat"
 REDIS_INDEX = 9
 READY_TIMEOUT_SECONDS = 120.0
+# What the chat benchmarks send: a goal, a habit action, progress, trouble, timing.
+MESSAGES = (
+    "I want to run a marathon in 6 months",
+    "Create a habit to drink water every morning",
+    "How are my habits going this week?",
+    "I keep skipping my morning run, help",
+    "When is the best time to meditate?",
+)
 
 
 def log(message: str) -> None:
@@ -183,7 +194,7 @@ class BenchStack:
             self.processes.append((name, proc))
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         for name, proc in self.processes:
-            self._wait_ready(name, proc, deadline)
+            wait_ready(self.ports[name], name, proc, deadline, logs=self.logs)
         log(
             f"stack ready in {time.monotonic() - began:.1f}s: gateway {self.url}, "
             f"database {DATABASE}, NATS {self.env['NATS_URL']}, logs {self.logs}"
@@ -244,22 +255,6 @@ class BenchStack:
         result = subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"{what} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
-
-    def _wait_ready(self, name: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
-        url = f"http://127.0.0.1:{self.ports[name]}/internal/ready"
-        while True:
-            if proc.poll() is not None:
-                tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise SystemExit(f"{name} exited with {proc.returncode}:\n{tail}")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{name} not ready in time; see {self.logs / name}.log")
-            time.sleep(0.1)
 
     # --- stop -------------------------------------------------------------------------------
 

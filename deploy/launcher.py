@@ -249,11 +249,19 @@ def jwt_secret() -> str:
     return path.read_text().strip()
 
 
-def wait_ready(port: int, name: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+def wait_ready(
+    port: int,
+    name: str,
+    proc: subprocess.Popen[bytes],
+    deadline: float,
+    logs: Path = DATA / "logs",
+) -> None:
+    """Wait until the service answers ``/internal/ready``; exit if it dies or is too slow."""
     url = f"http://127.0.0.1:{port}/internal/ready"
+    where = logs / f"{name}.log"
     while True:
         if proc.poll() is not None:
-            raise SystemExit(f"{name} exited early; see .data/logs/{name}.log")
+            raise SystemExit(f"{name} exited early; see {where}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -261,7 +269,7 @@ def wait_ready(port: int, name: str, proc: subprocess.Popen[bytes], deadline: fl
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise SystemExit(f"{name} was not ready in time; see .data/logs/{name}.log")
+            raise SystemExit(f"{name} was not ready in time; see {where}")
         time.sleep(0.1)
 
 
