@@ -19,7 +19,8 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvide
 
     Args:
         service_name: The ``service.name`` resource attribute.
-        otlp_endpoint: The OTLP/HTTP collector URL; ``None`` records spans without exporting.
+        otlp_endpoint: The OTLP/HTTP collector URL; ``None`` records spans without exporting
+                (the broker installs no tracing then; see ``shared.messaging``).
     """
     global _configured
     if _configured is not None:
