@@ -1,11 +1,12 @@
 """Time to first token through the OpenAI provider, against a fake model, at 50 concurrent chats.
 
-Runs a fake OpenAI-compatible server (in this file, started as a process of its own on a free
-port): ``POST /v1/chat/completions`` with ``stream: true`` waits ``--delay`` (300 ms) after the
-request arrived, then streams a few ``chat.completion.chunk`` text chunks (no tool calls),
-``finish_reason: stop``, the usage chunk (the provider asks for ``stream_options.include_usage``)
-and ``data: [DONE]``. Then starts the whole stack (see ``bench/chat_stack.py``) with the agent on
-``LLM_PROVIDER=openai``, ``OPENAI_BASE_URL`` pointing at the fake and ``OPENAI_API_KEY=test``.
+Runs the fake OpenAI-compatible server the tests use (``tests/fake_openai.py``, a process of
+its own on a free port), scripted so every ``POST /v1/chat/completions`` waits ``--delay``
+(300 ms) after the request arrived, then streams a few ``chat.completion.chunk`` text chunks
+(no tool calls), ``finish_reason: stop``, the usage chunk (the provider asks for
+``stream_options.include_usage``) and ``data: [DONE]``. Then starts the whole stack (see
+``bench/chat_stack.py``) with the agent on ``LLM_PROVIDER=openai``, ``OPENAI_BASE_URL``
+pointing at the fake and ``OPENAI_API_KEY=test``.
 
 ``--clients`` users chat at once, each ``--turns`` turns in one conversation, after a warm-up of
 ``--warmup`` turns that are not counted. The figure is the client's time from sending
@@ -22,135 +23,49 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
-import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chat_stack import (
     MESSAGES,
     BenchStack,
     conversation,
-    free_port,
     line,
     outcomes,
     register_users,
 )
+
+from tests.fake_openai import FakeOpenAI, running_fake
 
 PIECES = ("Start small: ", "two minutes ", "a day, ", "right after ", "your morning coffee.")
 TTFT_TARGET_MS = 400
 OVERHEAD_TARGET_MS = 100
 REPLY = re.compile(r"\(reply (\d+)\)")
 
-# --- the fake model -------------------------------------------------------------------------
+# --- the fake model (tests/fake_openai.py, shared with the tests) -----------------------------
 
 
-def fake_llm(port: int, delay: float, gap: float) -> None:
-    """Serve the fake chat-completions endpoint until terminated."""
-    import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response, StreamingResponse
-    from starlette.routing import Route
-
-    records: list[dict[str, Any]] = []
-
-    async def completions(request: Request) -> Response:
-        received = time.monotonic()
-        body = await request.json()
-        n = len(records) + 1
-        record: dict[str, Any] = {
-            "n": n,
-            "received": received,
-            "first": None,
-            "model": body.get("model"),
-            "stream": body.get("stream"),
-            "include_usage": (body.get("stream_options") or {}).get("include_usage"),
-            "tools": len(body.get("tools") or ()),
-            "messages": len(body.get("messages") or ()),
-            "authorization": request.headers.get("authorization"),
-        }
-        records.append(record)
-        if body.get("stream") is not True:
-            return JSONResponse({"error": {"message": "this fake only streams"}}, 400)
-        model = str(body.get("model"))
-        created = int(time.time())
-
-        def chunk(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> str:
-            payload: dict[str, Any] = {
-                "id": f"chatcmpl-fake{n}",
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "system_fingerprint": "fp_fake",
-                "choices": choices,
-            }
-            if record["include_usage"]:
-                payload["usage"] = usage
-            return f"data: {json.dumps(payload)}\n\n"
-
-        def delta(content: str, role: bool = False) -> list[dict[str, Any]]:
-            d: dict[str, Any] = {"content": content}
-            if role:
-                d["role"] = "assistant"
-            return [{"index": 0, "delta": d, "logprobs": None, "finish_reason": None}]
-
-        async def stream() -> Any:
-            await asyncio.sleep(max(0.0, received + delay - time.monotonic()))
-            yield chunk(delta("", role=True))
-            record["first"] = time.monotonic()
-            yield chunk(delta(f"(reply {n}) "))
-            for piece in PIECES:
-                await asyncio.sleep(gap)
-                yield chunk(delta(piece))
-            yield chunk([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}])
-            if record["include_usage"]:
-                words = len(PIECES) + 2
-                usage = {"prompt_tokens": 900, "completion_tokens": words,
-                         "total_tokens": 900 + words}  # fmt: skip
-                yield chunk([], usage)
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(stream(), media_type="text/event-stream")
-
-    async def stats(request: Request) -> Response:
-        return JSONResponse(records)
-
-    app = Starlette(
-        routes=[
-            Route("/v1/chat/completions", completions, methods=["POST"]),
-            Route("/stats", stats),
-        ]
-    )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def start_fake(delay: float, gap: float) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--fake-llm", str(port), "--delay", str(delay),
-         "--gap", str(gap)],
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/stats", timeout=1)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the fake OpenAI server did not start") from None
-            time.sleep(0.05)
-    return proc, f"http://127.0.0.1:{port}"
+def bench_reply(delay: float, gap: float) -> dict[str, Any]:
+    """The fake's answer to every request: numbered text, a stop, and the usage chunk."""
+    words = len(PIECES) + 2
+    return {
+        "text": ["(reply {n}) ", *PIECES],
+        "delay": delay,
+        "gap": gap,
+        "usage": {"prompt_tokens": 900, "completion_tokens": words},
+    }
 
 
 # --- the benchmark --------------------------------------------------------------------------
 
 
-async def run(url: str, fake_url: str, args: argparse.Namespace) -> None:
+async def run(url: str, fake: FakeOpenAI, args: argparse.Namespace) -> None:
     limits = httpx.Limits(max_connections=args.clients + 8, max_keepalive_connections=args.clients)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
         warm_users = max(1, min(5, args.warmup))
@@ -162,7 +77,7 @@ async def run(url: str, fake_url: str, args: argparse.Namespace) -> None:
         )
         warm_flat = [t for ts in warm_turns for t in ts]
         print(f"warm-up: {len(warm_flat)} turns (not counted): {outcomes(warm_flat)}")
-        skip = len((await client.get(f"{fake_url}/stats")).json())
+        skip = len(await fake.requests())
 
         began = time.monotonic()
         results = await asyncio.gather(
@@ -176,7 +91,7 @@ async def run(url: str, fake_url: str, args: argparse.Namespace) -> None:
             )
         )
         elapsed = time.monotonic() - began
-        records = (await client.get(f"{fake_url}/stats")).json()[skip:]
+        records = (await fake.requests())[skip:]
 
     turns = [t for ts in results for t in ts]
     delay = args.delay
@@ -217,10 +132,14 @@ async def run(url: str, fake_url: str, args: argparse.Namespace) -> None:
     models = sorted({str(r["model"]) for r in records})
     print(
         f"fake model: {len(records)} requests for {len(turns)} turns, models {models}, "
-        f"stream={sorted({r['stream'] for r in records})}, "
-        f"include_usage={sorted({str(r['include_usage']) for r in records})}, "
-        f"tools offered {sorted({r['tools'] for r in records})}"
+        f"stream={sorted({r['body'].get('stream') for r in records})}, "
+        f"include_usage={sorted({str(usage(r)) for r in records})}, "
+        f"tools offered {sorted({len(r['body'].get('tools') or ()) for r in records})}"
     )
+
+
+def usage(record: dict[str, Any]) -> object:
+    return (record["body"].get("stream_options") or {}).get("include_usage")
 
 
 def main() -> None:
@@ -233,28 +152,21 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=19000)
     parser.add_argument("--log-level", default="WARNING", help="the services' LOG_LEVEL")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
-    parser.add_argument("--fake-llm", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.fake_llm is not None:
-        fake_llm(args.fake_llm, args.delay, args.gap)
-        return
-    fake, fake_url = start_fake(args.delay, args.gap)
-    try:
+    with running_fake() as fake:
+        asyncio.run(fake.script(default=bench_reply(args.delay, args.gap)))
         stack = BenchStack(
             port_base=args.port_base,
             env={
                 "LLM_PROVIDER": "openai",
-                "OPENAI_BASE_URL": f"{fake_url}/v1",
+                "OPENAI_BASE_URL": fake.base_url,
                 "OPENAI_API_KEY": "test",
             },
             log_level=args.log_level,
             keep=args.keep,
         )
         with stack:
-            asyncio.run(run(stack.url, fake_url, args))
-    finally:
-        fake.terminate()
-        fake.wait(timeout=10)
+            asyncio.run(run(stack.url, fake, args))
 
 
 if __name__ == "__main__":

@@ -119,6 +119,11 @@ class BenchStack:
         base = dict(os.environ)
         for name in drop_env:
             base.pop(name, None)
+        # A load test is abuse by design: it registers many users from one address and sends
+        # turns back to back.
+        base.setdefault("AUTH_ADDRESS_REGISTRATIONS", "1000000")
+        base.setdefault("CHAT_TURNS_PER_MINUTE", "1000000")
+        base.setdefault("CHAT_MAX_STREAMS", "1000")
         admin_url = base.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/habyss")
         self.database_url = urlsplit(admin_url)._replace(path=f"/{DATABASE}").geturl()
         self.redis_url = (

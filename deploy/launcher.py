@@ -316,6 +316,7 @@ def main() -> None:
         log(f"ready in {time.monotonic() - began:.1f}s")
         log(f"API:  http://127.0.0.1:{gateway_port}/v1")
         log(f"docs: http://127.0.0.1:{gateway_port}/docs")
+        log(f"app:  http://127.0.0.1:{gateway_port}/app")
         log("logs: .data/logs/; press Ctrl-C to stop")
         while not stopping:
             for name, proc in stack.processes:

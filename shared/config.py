@@ -24,3 +24,7 @@ class CommonSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Connections one service process keeps open, and the extra ones it may open under load.
+    # Their sum times the processes must stay under PostgreSQL's max_connections (100 by default).
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=20, ge=0, le=500)

@@ -60,6 +60,24 @@ class Conflict(HabyssError):
     status = 409
 
 
+class PayloadTooLarge(HabyssError):
+    """The request body or one of its collections is over a documented limit."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+class TooManyRequests(HabyssError):
+    """A rate or concurrency limit was reached; ``retry_after`` says when to try again."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, message: str, details: Any = None, *, retry_after: int = 1) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, {**(details or {}), "retry_after": self.retry_after})
+
+
 class ServiceUnavailable(HabyssError):
     """A dependency did not answer in time."""
 
@@ -76,6 +94,8 @@ ERRORS_BY_CODE: dict[str, type[HabyssError]] = {
         Unauthorized,
         NotFound,
         Conflict,
+        PayloadTooLarge,
+        TooManyRequests,
         ServiceUnavailable,
     )
 }

@@ -61,7 +61,9 @@ def rpc_handler(
         try:
             if model_param is not None and model is not None:
                 bound = signature.bind_partial(*args, **kwargs)
-                raw = bound.arguments.get(model_param) or {}
+                raw = bound.arguments.get(model_param)
+                if not isinstance(raw, dict):
+                    raise ValidationFailed("The request must be a JSON object.")
                 bound.arguments[model_param] = model.model_validate(raw)
                 args, kwargs = bound.args, bound.kwargs
             return {"ok": True, "data": _encode(await fn(*args, **kwargs))}
@@ -72,7 +74,9 @@ def rpc_handler(
             where = ".".join(str(p) for p in first.get("loc", ()))
             error = ValidationFailed(
                 f"{where}: {first.get('msg', 'invalid')}" if where else "Invalid request.",
-                details=json.loads(exc.json(include_url=False, include_context=False)),
+                details=json.loads(
+                    exc.json(include_url=False, include_context=False, include_input=False)
+                ),
             )
             return {"ok": False, **error.to_body()}
         except Exception:
@@ -80,9 +84,10 @@ def rpc_handler(
             return {"ok": False, **HabyssError("The service failed to answer.").to_body()}
 
     # faststream reads this signature to parse arguments and to cast the result: the request
-    # arrives as a plain object (validated above), the result is the envelope.
+    # arrives as whatever the body decodes to (validated above, so a JSON array or a bare string
+    # is answered too), the result is the envelope.
     params = [
-        p.replace(annotation=dict[str, Any]) if p.name == model_param else p
+        p.replace(annotation=Any) if p.name == model_param else p
         for p in signature.parameters.values()
     ]
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]

@@ -148,5 +148,6 @@ def create_bus_service_app(
                 await hook()
 
     app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.broker = broker  # what deploy/asyncapi.py documents
     app.include_router(probe_router({"nats": nats_check(broker), **(checks or {})}))
     return app

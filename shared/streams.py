@@ -53,6 +53,32 @@ LEARNING = JStream(
     duplicate_window=DUPLICATE_WINDOW_SECONDS,
     max_age=30 * 24 * 3600.0,
 )
+REMINDERS = JStream(
+    "REMINDERS",
+    subjects=["reminders.>"],
+    storage=StorageType.FILE,
+    declare=False,
+    duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    # A reminder is worth nothing a day late; the stream is a hand-over, not a history.
+    max_age=24 * 3600.0,
+)
+# Account deletions: every service must see one, even after a long outage, so a month.
+ACCOUNTS = JStream(
+    "ACCOUNTS",
+    subjects=["accounts.>"],
+    storage=StorageType.FILE,
+    declare=False,
+    duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    max_age=30 * 24 * 3600.0,
+)
+SEQUENCES = JStream(
+    "SEQUENCES",
+    subjects=["sequences.>"],
+    storage=StorageType.FILE,
+    declare=False,
+    duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    max_age=_WEEK,
+)
 # What a consumer could not process after its last try lands here, subject "dlq.<original>".
 DEAD_LETTERS = JStream(
     "DEAD_LETTERS",
@@ -62,7 +88,17 @@ DEAD_LETTERS = JStream(
     max_age=30 * 24 * 3600.0,
 )
 
-ALL_STREAMS: tuple[JStream, ...] = (HABITS, METRICS, CHAT, CHAT_TURNS, LEARNING, DEAD_LETTERS)
+ALL_STREAMS: tuple[JStream, ...] = (
+    HABITS,
+    METRICS,
+    CHAT,
+    CHAT_TURNS,
+    LEARNING,
+    REMINDERS,
+    ACCOUNTS,
+    SEQUENCES,
+    DEAD_LETTERS,
+)
 
 
 def subject_matches(pattern: str, subject: str) -> bool:

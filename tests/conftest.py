@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+# The real servers and in-process services of the integration suites, as one plugin rather than a
+# directory conftest, so every suite that uses them (tests/integration, tests/hardening) shares one
+# instance per worker instead of each starting its own.
+pytest_plugins = ["tests.integration.servers"]
+
 
 @pytest.fixture(autouse=True)
 def _no_real_model(monkeypatch: pytest.MonkeyPatch) -> None:

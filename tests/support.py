@@ -70,9 +70,35 @@ async def served(app: Any) -> AsyncIterator[str]:
         await task
 
 
+def test_slot() -> int:
+    """Which of several side-by-side test runs on one machine this is (``HABYSS_TEST_SLOT``, 0-6).
+
+    Each slot gets databases, Redis indexes and e2e ports of its own, so two checkouts can run
+    their suites at once without dropping each other's databases.
+    """
+    return int(os.environ.get("HABYSS_TEST_SLOT", "0"))
+
+
+def worker_number() -> int:
+    """This pytest-xdist worker's number (0 without xdist)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
 def worker_suffix() -> str:
-    """A name unique to this pytest-xdist worker (``main`` without xdist)."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """A name unique to this pytest-xdist worker and test slot (``main`` without either)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    slot = test_slot()
+    return f"s{slot}{worker}" if slot else worker
+
+
+def redis_index() -> int:
+    """A Redis database index of this worker's own (index 0 is left to ``make run``)."""
+    return 1 + 2 * test_slot() + worker_number()
+
+
+def port_base(first: int) -> int:
+    """Fixed ports for a test that needs them (the e2e stack), apart per slot and worker."""
+    return first + 100 * test_slot() + 10 * worker_number()
 
 
 class BusObserver:
@@ -82,13 +108,22 @@ class BusObserver:
         self.url = url
         self.subjects = subjects
         self.messages: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+        self.foreign: list[tuple[str, bytes]] = []  # bodies that are not JSON objects
 
     async def __aenter__(self) -> BusObserver:
         self.nc = await nats.connect(self.url)
         js = self.nc.jetstream()
 
         async def on_message(msg: Any) -> None:
-            self.messages.append((msg.subject, json.loads(msg.data), dict(msg.headers or {})))
+            try:
+                body = json.loads(msg.data)
+            except ValueError:
+                body = None
+            # Events are JSON objects; other tests' fuzzed dead letters may be anything else.
+            if isinstance(body, dict):
+                self.messages.append((msg.subject, body, dict(msg.headers or {})))
+            else:
+                self.foreign.append((msg.subject, msg.data))
             await msg.ack()
 
         self.sub = await js.subscribe(

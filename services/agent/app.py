@@ -17,7 +17,11 @@ def create_app(settings: AgentSettings | None = None, *, model: Model | None = N
     """Build the agent; ``model`` replaces the configured one (tests pass a scripted model)."""
     settings = settings or AgentSettings()
     broker = create_broker(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     service = AgentService(session_factory(engine), broker, settings, model=model)
     broker.context.set_global("agent", service)
     broker.include_router(
@@ -25,6 +29,7 @@ def create_app(settings: AgentSettings | None = None, *, model: Model | None = N
     )
 
     async def close() -> None:
+        await service.aclose()
         await engine.dispose()
 
     app = create_bus_service_app(

@@ -1,9 +1,10 @@
 """What the agent's tools need from the rest of Habyss, and an in-memory implementation.
 
-:class:`HabitBackend` is the port: habits (list, create, log, sub-habits, tags), metrics,
-success prediction, optimal timing and knowledge search, always for one authenticated user.
-:class:`services.agent.bus_backend.BusBackend` calls the gateway's ``rpc.habits.*``,
-``rpc.metrics.get.v1``, ``rpc.learning.*`` and ``rpc.knowledge.search.v1``;
+:class:`HabitBackend` is the port: habits (list, create, log, sub-habits, tags), metrics and
+their day-by-day history (for charts), success prediction, optimal timing and knowledge search,
+always for one authenticated user. :class:`services.agent.bus_backend.BusBackend` calls the
+gateway's ``rpc.habits.*``, ``rpc.metrics.get.v1``, ``rpc.metrics.history.v1``,
+``rpc.learning.*`` and ``rpc.knowledge.search.v1``;
 :class:`InMemoryBackend` is deterministic and needs no servers, for the evaluation runner and
 tests.
 """
@@ -11,12 +12,17 @@ tests.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
+
+from shared.charts import PERIODS, ChartPeriod
+from shared.contracts.integrations import DataOut, SummaryOut
+from shared.contracts.metrics import HistoryDay, HistoryOut, HistoryPeriod, HistoryStreak
 
 _FROZEN = ConfigDict(frozen=True)
 HabitKind = Literal["boolean", "quantity", "duration", "negative"]
@@ -94,6 +100,19 @@ class TimeSuggestion(BaseModel):
     alternatives: tuple[str, ...] = ()
 
 
+class Reminder(BaseModel):
+    """A reminder as the gateway shows it (``GET /v1/reminders/{id}``), in the agent's terms."""
+
+    model_config = _FROZEN
+    id: str
+    habit_id: str | None
+    time: str
+    weekdays: tuple[str, ...] = ()
+    message: str | None = None
+    enabled: bool = True
+    next_fire_at: str | None = None
+
+
 class KnowledgeHit(BaseModel):
     model_config = _FROZEN
     id: str
@@ -126,6 +145,20 @@ class HabitBackend(Protocol):
         self, user_id: str, habit_ids: Sequence[str], period_days: int, today: date
     ) -> list[HabitMetrics]: ...
 
+    async def get_history(
+        self, user_id: str, habit_id: str, period: ChartPeriod, today: date
+    ) -> HistoryOut: ...
+
+    async def get_integration_data(
+        self,
+        user_id: str,
+        data_type: str,
+        days: int,
+        today: date,
+        integration: str | None = None,
+        workout_type: str | None = None,
+    ) -> DataOut: ...
+
     async def predict_success(
         self, user_id: str, title: str, per_week: int, minutes: int, time_of_day: str | None
     ) -> Prediction: ...
@@ -135,6 +168,12 @@ class HabitBackend(Protocol):
     ) -> TimeSuggestion: ...
 
     async def search_knowledge(self, query: str, limit: int) -> list[KnowledgeHit]: ...
+
+    async def set_reminder(
+        self, user_id: str, habit_id: str | None, at: str, message: str | None, replace: bool
+    ) -> tuple[Reminder, bool]: ...
+
+    async def delete_reminders(self, user_id: str, habit_id: str | None) -> int: ...
 
 
 # A small, fixed habit-science corpus: enough for the offline planner to cite real sources.
@@ -217,11 +256,59 @@ def _period_streaks(days: set[date], start: date, today: date) -> tuple[int, int
     return current, best
 
 
+def _daily_history(habit: Habit, logged: set[date], period: ChartPeriod, today: date) -> HistoryOut:
+    """A daily habit's history from its logged days, shaped as the metrics service shapes it."""
+    span, window, granularity = PERIODS[period]
+    first = min([habit.created_on, *logged])
+    start = max(today - timedelta(days=span - 1), first)
+    days: list[HistoryDay] = []
+    streaks: list[HistoryStreak] = []
+    periods: dict[str, int] = {}
+    run_start: date | None = None
+    day = start
+    while day <= today:
+        done = day in logged
+        status = "completed" if done else "pending" if day == today else "missed"
+        recent = [day - timedelta(days=k) for k in range(window)]
+        counted = [d for d in recent if d >= first and (d in logged or d != day)]
+        rate = sum(d in logged for d in counted) / len(counted) if counted else None
+        days.append(HistoryDay(date=day, status=status, value=None, rate=rate, strength=0.0))
+        iso = day.isocalendar()
+        label = f"{iso.year}-W{iso.week:02d}" if granularity == "week" else f"{day:%Y-%m}"
+        periods[label] = periods.get(label, 0) + done
+        if done and run_start is None:
+            run_start = day
+        if run_start is not None and (status == "missed" or day == today):
+            end = day if done else day - timedelta(days=1)
+            streaks.append(
+                HistoryStreak(start=run_start, end=end, length=(end - run_start).days + 1)
+            )
+            run_start = None
+        day += timedelta(days=1)
+    return HistoryOut(
+        habit_id=uuid.uuid5(uuid.NAMESPACE_URL, habit.id),
+        title=habit.title,
+        kind="boolean",
+        target=None,
+        start=start,
+        end=today,
+        window=window,
+        granularity=granularity,
+        streak_unit="day",
+        days=days,
+        streaks=streaks,
+        periods=[HistoryPeriod(period=k, completed=v, total=None) for k, v in periods.items()],
+    )
+
+
 @dataclass
 class _UserState:
     habits: dict[str, Habit] = field(default_factory=dict)
     logs: list[HabitLog] = field(default_factory=list)
     chronotype: str | None = None
+    # (data_type, key) -> date -> value: imported health data, for tests.
+    health: dict[tuple[str, str], dict[date, float]] = field(default_factory=dict)
+    reminders: dict[str, Reminder] = field(default_factory=dict)
 
 
 @dataclass
@@ -321,6 +408,48 @@ class InMemoryBackend:
             )
         return out
 
+    async def get_history(
+        self, user_id: str, habit_id: str, period: ChartPeriod, today: date
+    ) -> HistoryOut:
+        habit = self._habit(user_id, habit_id)
+        logged = {x.day for x in self._user(user_id).logs if x.habit_id == habit_id}
+        return _daily_history(habit, {d for d in logged if d <= today}, period, today)
+
+    async def get_integration_data(
+        self,
+        user_id: str,
+        data_type: str,
+        days: int,
+        today: date,
+        integration: str | None = None,
+        workout_type: str | None = None,
+    ) -> DataOut:
+        start = today - timedelta(days=days - 1)
+        series = self._user(user_id).health.get((data_type, workout_type or ""), {})
+        values = {d: v for d, v in series.items() if start <= d <= today}
+        best = max(values, key=lambda d: (values[d], d)) if values else None
+        total = sum(values.values())
+        return DataOut.model_validate(
+            {
+                "data_type": data_type,
+                "integration": integration,
+                "workout_type": workout_type,
+                "unit": "min" if data_type != "steps" else "steps",
+                "start": start,
+                "end": today,
+                "days": [{"date": d, "value": values[d], "count": 0} for d in sorted(values)],
+                "summary": SummaryOut(
+                    days_with_data=len(values),
+                    total=total,
+                    average=round(total / len(values), 2) if values else None,
+                    minimum=min(values.values()) if values else None,
+                    maximum=values[best] if best else None,
+                    best_day=best,
+                ),
+                "habits": [],
+            }
+        )
+
     async def predict_success(
         self, user_id: str, title: str, per_week: int, minutes: int, time_of_day: str | None
     ) -> Prediction:
@@ -374,3 +503,29 @@ class InMemoryBackend:
                 scored.append(hit.model_copy(update={"score": round(overlap / len(words), 3)}))
         scored.sort(key=lambda h: (-h.score, h.id))
         return scored[:limit]
+
+    async def set_reminder(
+        self, user_id: str, habit_id: str | None, at: str, message: str | None, replace: bool
+    ) -> tuple[Reminder, bool]:
+        state = self._user(user_id)
+        if habit_id is not None:
+            self._habit(user_id, habit_id)
+        mine = [r for r in state.reminders.values() if r.habit_id == habit_id]
+        same = next((r for r in mine if r.time == at), None)
+        target = same or (mine[0] if mine and replace else None)
+        if target is not None:
+            moved = target.model_copy(update={"time": at, "message": message or target.message})
+            state.reminders[moved.id] = moved
+            return moved, False
+        created = Reminder(
+            id=f"r{len(state.reminders) + 1}", habit_id=habit_id, time=at, message=message
+        )
+        state.reminders[created.id] = created
+        return created, True
+
+    async def delete_reminders(self, user_id: str, habit_id: str | None) -> int:
+        state = self._user(user_id)
+        gone = [k for k, r in state.reminders.items() if r.habit_id == habit_id]
+        for key in gone:
+            del state.reminders[key]
+        return len(gone)

@@ -24,10 +24,13 @@ from services.agent.backend import (
     KnowledgeHit,
     NewHabit,
     Prediction,
+    Reminder,
     Schedule,
     TimeSuggestion,
 )
+from shared.charts import ChartPeriod, history_query
 from shared.contracts import habits as habit_rpc
+from shared.contracts import integrations as integration_rpc
 from shared.contracts import knowledge as knowledge_rpc
 from shared.contracts import learning as learning_rpc
 from shared.contracts import metrics as metrics_rpc
@@ -219,6 +222,38 @@ class BusBackend:
             )
         return out
 
+    async def get_history(
+        self, user_id: str, habit_id: str, period: ChartPeriod, today: date
+    ) -> metrics_rpc.HistoryOut:
+        self._check(user_id)
+        # The metrics service ends the history on the owner's today, as the metrics do.
+        query = history_query(self._user_id, _uuid(habit_id, "habit"), period)
+        data = await self._call(metrics_rpc.HISTORY, query)
+        return metrics_rpc.HistoryOut.model_validate(data)
+
+    async def get_integration_data(
+        self,
+        user_id: str,
+        data_type: str,
+        days: int,
+        today: date,
+        integration: str | None = None,
+        workout_type: str | None = None,
+    ) -> integration_rpc.DataOut:
+        self._check(user_id)
+        # The gateway ends the span on the owner's today, as the API does.
+        query = integration_rpc.DataQuery.model_validate(
+            {
+                "user_id": self._user_id,
+                "data_type": data_type,
+                "days": days,
+                "integration": integration,
+                "workout_type": workout_type,
+            }
+        )
+        data = await self._call(integration_rpc.DATA, query)
+        return integration_rpc.DataOut.model_validate(data)
+
     async def predict_success(
         self, user_id: str, title: str, per_week: int, minutes: int, time_of_day: str | None
     ) -> Prediction:
@@ -275,6 +310,41 @@ class BusBackend:
             reason=f"{best.reason}; {out.explanation}".strip("; "),
             alternatives=tuple(w.start for w in rest),
         )
+
+    async def set_reminder(
+        self, user_id: str, habit_id: str | None, at: str, message: str | None, replace: bool
+    ) -> tuple[Reminder, bool]:
+        self._check(user_id)
+        command = habit_rpc.SetReminder(
+            user_id=self._user_id,
+            habit_id=_uuid(habit_id, "habit") if habit_id is not None else None,
+            time=at,
+            message=message,
+            replace=replace,
+        )
+        out = habit_rpc.SetReminderOut.model_validate(
+            await self._call(habit_rpc.SET_REMINDER, command)
+        )
+        body = out.reminder
+        reminder = Reminder(
+            id=str(body["id"]),
+            habit_id=str(body["habit_id"]) if body.get("habit_id") else None,
+            time=body["time"],
+            weekdays=tuple(body.get("weekdays") or ()),
+            message=body.get("message"),
+            enabled=bool(body.get("enabled", True)),
+            next_fire_at=body.get("next_fire_at"),
+        )
+        return reminder, out.created
+
+    async def delete_reminders(self, user_id: str, habit_id: str | None) -> int:
+        self._check(user_id)
+        command = habit_rpc.DeleteReminders(
+            user_id=self._user_id,
+            habit_id=_uuid(habit_id, "habit") if habit_id is not None else None,
+        )
+        data = await self._call(habit_rpc.DELETE_REMINDERS, command)
+        return habit_rpc.DeleteRemindersOut.model_validate(data).deleted
 
     async def search_knowledge(self, query: str, limit: int) -> list[KnowledgeHit]:
         data = await self._call(

@@ -33,7 +33,8 @@ from services.agent.models import (
 )
 from services.agent.models import system_prompt as render_system_prompt
 from services.agent.offline import OfflinePlanner
-from services.agent.sequences import HabitSequencePlan, sequence_checks
+from services.agent.sequence_checks import sequence_checks
+from services.agent.sequences import HabitSequencePlan
 from services.agent.tools import HABIT_WRITE_TOOLS, ToolContext
 from services.agent.understanding import Understanding, understand
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from services.agent.coaching.library import library
+from services.agent.coaching.schema import Profile
 from services.agent.understanding import (
     Chronotype,
     Domain,
@@ -76,473 +77,8 @@ class GoalAnalysis(BaseModel):
     minutes_available: int | None = None
 
 
-@dataclass(frozen=True)
-class _Profile:
-    """Domain knowledge about one category of goal."""
-
-    focus: str
-    default_days: int
-    reference_days: int
-    sub_goals: tuple[str, ...]
-    dependencies: tuple[str, ...]
-    obstacles: tuple[str, ...]
-    indicators: tuple[str, ...]
-
-
-_PROFILES: dict[str, _Profile] = {
-    "running": _Profile(
-        focus="{Subject} training",
-        default_days=84,
-        reference_days=56,
-        sub_goals=(
-            "Build an aerobic base with walk/run intervals",
-            "Increase weekly distance gradually (about 10% a week)",
-            "Strengthen legs and core to prevent injury",
-            "Practise race pace and a long weekly run",
-        ),
-        dependencies=(
-            "Comfortable running shoes",
-            "A baseline: how long you can run or walk briskly today",
-            "A doctor's OK if you have heart, joint or breathing conditions",
-        ),
-        obstacles=(
-            "Shin splints or knee pain from adding distance too fast",
-            "Bad weather and dark mornings or evenings",
-            "Skipped runs after a busy day breaking the rhythm",
-        ),
-        indicators=(
-            "Three runs a week completed for three weeks in a row",
-            "Long run growing week by week towards the target distance",
-            "Easy runs feel conversational at the same pace",
-        ),
-    ),
-    "strength": _Profile(
-        focus="Strength building",
-        default_days=84,
-        reference_days=84,
-        sub_goals=(
-            "Learn good form on the basic movements",
-            "Train the whole body two to three times a week",
-            "Progressively add reps, sets or load",
-            "Eat enough protein and sleep enough to recover",
-        ),
-        dependencies=(
-            "A place to train: home space or a gym",
-            "A simple log of exercises, sets and reps",
-        ),
-        obstacles=(
-            "Sore muscles in the first weeks discouraging the next session",
-            "Plateaus when the load stops increasing",
-            "Skipping sessions when the day gets busy",
-        ),
-        indicators=(
-            "Workouts logged on the planned days for three weeks running",
-            "Reps or load up on the key lifts every two weeks",
-        ),
-    ),
-    "weight_loss": _Profile(
-        focus="Weight loss",
-        default_days=84,
-        reference_days=56,
-        sub_goals=(
-            "A moderate calorie deficit through meal tracking",
-            "A regular exercise routine: cardio plus strength training",
-            "Sleep optimisation: seven to eight hours a night",
-            "Meal planning so healthy choices are the easy ones",
-        ),
-        dependencies=(
-            "A bathroom scale and a baseline weight",
-            "A way to log meals (an app or a notebook)",
-        ),
-        obstacles=(
-            "Plateaus after the first few weeks",
-            "Weekends, social meals and eating out",
-            "Day-to-day weight swings that feel like failure",
-        ),
-        indicators=(
-            "Weekly average weight trending down",
-            "Meals logged on at least 6 days a week",
-            "Cardio and strength sessions done as planned",
-        ),
-    ),
-    "general_fitness": _Profile(
-        focus="Fitness",
-        default_days=84,
-        reference_days=56,
-        sub_goals=(
-            "Move every day, starting with short walks",
-            "Three workouts a week mixing cardio and strength",
-            "Mobility and stretching to stay injury-free",
-        ),
-        dependencies=("Comfortable clothes and shoes", "A time slot protected in your week"),
-        obstacles=(
-            "Low energy after work",
-            "All-or-nothing thinking after a missed day",
-            "Boredom with the same routine",
-        ),
-        indicators=(
-            "Workouts completed on the planned days for three weeks running",
-            "Daily movement habit kept on at least 6 days a week",
-        ),
-    ),
-    "language": _Profile(
-        focus="{Subject} language acquisition",
-        default_days=182,
-        reference_days=182,
-        sub_goals=(
-            "Vocabulary: about 1,500 of the most common words",
-            "Grammar basics: present, past and future tenses",
-            "Listening practice with podcasts and video",
-            "Speaking practice with a tutor or conversation partner",
-        ),
-        dependencies=(
-            "A course or app for structured lessons",
-            "A conversation partner or tutor for speaking practice",
-        ),
-        obstacles=(
-            "Plateau after the beginner stage",
-            "Fear of speaking and making mistakes",
-            "Missing days when lessons feel like homework",
-        ),
-        indicators=(
-            "Daily lesson streak kept on at least 6 days a week",
-            "Weekly conversation session held",
-            "Following a slow podcast without subtitles",
-        ),
-    ),
-    "reading": _Profile(
-        focus="Reading habit",
-        default_days=84,
-        reference_days=84,
-        sub_goals=(
-            "A daily reading slot that never moves",
-            "A reading list so the next book is always ready",
-            "Gradually longer sessions",
-        ),
-        dependencies=("Books on hand (library, e-reader or audiobooks)",),
-        obstacles=(
-            "Phone scrolling crowding out reading time",
-            "Stalling on a book you don't enjoy",
-            "Falling asleep when reading late",
-        ),
-        indicators=(
-            "Pages read logged daily",
-            "Books finished on pace for the target",
-        ),
-    ),
-    "instrument": _Profile(
-        focus="Learning {subject}",
-        default_days=84,
-        reference_days=120,
-        sub_goals=(
-            "Basic technique: posture, scales and first chords or notes",
-            "Daily deliberate practice",
-            "Learn complete songs or pieces",
-        ),
-        dependencies=(
-            "Access to the instrument, tuned and within reach",
-            "Lessons, a course or a teacher",
-        ),
-        obstacles=(
-            "Sore fingers and slow early progress",
-            "Practising only what you already know",
-            "Practice slipping when the instrument is out of sight",
-        ),
-        indicators=(
-            "Practice logged on at least 5 days a week",
-            "A new song or piece learned every few weeks",
-        ),
-    ),
-    "skill": _Profile(
-        focus="Learning {subject}",
-        default_days=84,
-        reference_days=120,
-        sub_goals=(
-            "Fundamentals through a structured course",
-            "Regular hands-on practice",
-            "A real project that uses the skill",
-        ),
-        dependencies=("A course, book or curriculum", "A regular study slot"),
-        obstacles=(
-            "Passive studying that doesn't stick",
-            "Losing momentum after the first weeks",
-            "Not knowing what to practise next",
-        ),
-        indicators=(
-            "Study sessions logged on at least 5 days a week",
-            "Practice exercises or project milestones completed each week",
-        ),
-    ),
-    "saving": _Profile(
-        focus="Financial security",
-        default_days=182,
-        reference_days=182,
-        sub_goals=(
-            "Budget creation: know where the money goes",
-            "Expense reduction on the biggest flexible costs",
-            "Automatic savings transfers",
-            "Income increase where possible",
-        ),
-        dependencies=(
-            "A separate savings account",
-            "Access to your bank statements",
-        ),
-        obstacles=(
-            "Irregular expenses that derail the month",
-            "Lifestyle creep when income rises",
-            "Dipping into savings for non-emergencies",
-        ),
-        indicators=(
-            "Savings balance on pace each month",
-            "Expenses tracked daily",
-            "Weekly budget review done",
-        ),
-    ),
-    "debt": _Profile(
-        focus="Becoming debt-free",
-        default_days=365,
-        reference_days=365,
-        sub_goals=(
-            "List every debt with its balance and interest rate",
-            "Budget to free up money for extra payments",
-            "Pay extra on one debt at a time (avalanche or snowball)",
-        ),
-        dependencies=("Statements for every debt", "A monthly budget"),
-        obstacles=(
-            "New charges on the cards being paid off",
-            "Unexpected expenses without an emergency buffer",
-            "Motivation dipping when balances fall slowly",
-        ),
-        indicators=(
-            "Total balance down every month",
-            "No new charges on paid-down cards",
-            "Extra payment made every month",
-        ),
-    ),
-    "budgeting": _Profile(
-        focus="Budget control",
-        default_days=84,
-        reference_days=56,
-        sub_goals=(
-            "Track every expense",
-            "A monthly budget by category",
-            "A weekly review against the budget",
-        ),
-        dependencies=("Access to bank and card statements",),
-        obstacles=(
-            "Impulse purchases",
-            "Forgetting to log small expenses",
-            "A budget too strict to follow",
-        ),
-        indicators=(
-            "Expenses logged daily",
-            "Spending within budget in most categories each month",
-        ),
-    ),
-    "investing": _Profile(
-        focus="Long-term investing",
-        default_days=182,
-        reference_days=120,
-        sub_goals=(
-            "An emergency fund before investing",
-            "Learn the basics: index funds, fees and risk",
-            "Regular automatic contributions",
-        ),
-        dependencies=(
-            "An investment or retirement account",
-            "A monthly budget with room to invest",
-        ),
-        obstacles=(
-            "Market swings tempting you to stop",
-            "Analysis paralysis before starting",
-        ),
-        indicators=(
-            "Contribution made every month",
-            "Portfolio reviewed quarterly, not daily",
-        ),
-    ),
-    "sleep": _Profile(
-        focus="Better sleep",
-        default_days=42,
-        reference_days=28,
-        sub_goals=(
-            "A consistent wake-up time, weekends included",
-            "A wind-down routine with screens off before bed",
-            "A bedroom set up for sleep: dark, cool and quiet",
-        ),
-        dependencies=("An alarm outside the bedroom or a sunrise lamp",),
-        obstacles=(
-            "Late-night screens and revenge bedtime procrastination",
-            "Caffeine late in the day",
-            "Weekend lie-ins shifting the body clock",
-        ),
-        indicators=(
-            "Lights out within 30 minutes of the target time on 6 nights a week",
-            "Waking at the same time every day",
-            "Feeling rested on most mornings",
-        ),
-    ),
-    "meditation": _Profile(
-        focus="Mindfulness and stress relief",
-        default_days=56,
-        reference_days=56,
-        sub_goals=(
-            "A tiny daily meditation that never gets skipped",
-            "Gradually longer sessions",
-            "Mindful moments during the day",
-        ),
-        dependencies=("A quiet spot and a timer or app",),
-        obstacles=(
-            "Restlessness and a busy mind",
-            "Skipping on stressful days, when it matters most",
-        ),
-        indicators=(
-            "Meditation done on at least 6 days a week",
-            "Session length growing over the weeks",
-            "Lower stress in a weekly self-rating",
-        ),
-    ),
-    "hydration": _Profile(
-        focus="Hydration",
-        default_days=28,
-        reference_days=21,
-        sub_goals=(
-            "Water first thing in the morning",
-            "Water with every meal",
-            "A visible bottle to sip through the day",
-        ),
-        dependencies=("A reusable water bottle",),
-        obstacles=("Forgetting during busy stretches", "Sugary drinks replacing water"),
-        indicators=("Daily water target met on at least 6 days a week",),
-    ),
-    "nutrition": _Profile(
-        focus="Healthier eating",
-        default_days=56,
-        reference_days=56,
-        sub_goals=(
-            "More vegetables and whole foods",
-            "Meals planned and prepared ahead",
-            "Fewer ultra-processed snacks",
-        ),
-        dependencies=("Time for a weekly grocery shop", "A few simple go-to recipes"),
-        obstacles=(
-            "Late workdays leading to takeaway",
-            "Cravings and convenient snacks at home",
-        ),
-        indicators=(
-            "Home-cooked meals on most days",
-            "Vegetables with at least two meals a day",
-        ),
-    ),
-    "quitting": _Profile(
-        focus="Quit {subject}",
-        default_days=84,
-        reference_days=90,
-        sub_goals=(
-            "Know your triggers: when, where and why the urge comes",
-            "Cut down step by step before the quit date",
-            "Replacement habits for each trigger",
-            "Support from friends, a group or a professional",
-        ),
-        dependencies=(
-            "A quit date",
-            "Support: a friend, a group, or your doctor (nicotine replacement if relevant)",
-        ),
-        obstacles=(
-            "Cravings in the first weeks",
-            "Stress and social situations triggering relapse",
-            "All-or-nothing thinking after a slip",
-        ),
-        indicators=(
-            "Urges logged with their triggers",
-            "Consecutive days free, growing week by week",
-            "Money saved, counted weekly",
-        ),
-    ),
-    "focus": _Profile(
-        focus="Focus and productivity",
-        default_days=56,
-        reference_days=42,
-        sub_goals=(
-            "Clear daily priorities",
-            "Protected deep-work blocks without distractions",
-            "A weekly review and plan",
-        ),
-        dependencies=("A task list or planner", "A way to silence notifications"),
-        obstacles=(
-            "Notifications and context switching",
-            "Meetings fragmenting the day",
-            "Procrastination on the hardest task",
-        ),
-        indicators=(
-            "Top priority finished on most workdays",
-            "Deep-work blocks completed as planned",
-        ),
-    ),
-    "planning": _Profile(
-        focus="Planning and organisation",
-        default_days=56,
-        reference_days=42,
-        sub_goals=(
-            "A daily plan written before the day starts",
-            "A weekly planning session",
-            "One trusted place for tasks",
-        ),
-        dependencies=("A planner or task app",),
-        obstacles=("Over-planning and unrealistic lists", "Skipping the plan on chaotic days"),
-        indicators=("Daily plan written on at least 5 days a week", "Weekly review held"),
-    ),
-    "writing": _Profile(
-        focus="Writing practice",
-        default_days=84,
-        reference_days=120,
-        sub_goals=(
-            "A daily writing slot",
-            "A word-count target that grows",
-            "Regular revision and feedback",
-        ),
-        dependencies=("A project or list of topics", "A distraction-free place to write"),
-        obstacles=("The blank page and perfectionism", "Writing only when inspired"),
-        indicators=("Words written logged daily", "Drafts finished on schedule"),
-    ),
-    "general": _Profile(
-        focus="Your goal",
-        default_days=84,
-        reference_days=66,
-        sub_goals=(
-            "A tiny daily starter habit",
-            "Regular focused practice sessions",
-            "A weekly progress review",
-        ),
-        dependencies=("A clear definition of done", "A regular time slot"),
-        obstacles=("Vague next steps", "Losing momentum after the first weeks"),
-        indicators=("Practice logged on at least 5 days a week", "Weekly review held"),
-    ),
-}
-
-_RACE_KM: dict[str, float] = {"half marathon": 21.1, "marathon": 42.2, "ultramarathon": 50.0}
-_RACE_WEEKS: dict[str, int] = {"half marathon": 16, "marathon": 24, "ultramarathon": 40}
-
-_CONSTRAINT_OBSTACLES: dict[str, str] = {
-    "no gym": "No gym: the plan relies on bodyweight and outdoor sessions",
-    "no equipment": "No equipment: exercises must need nothing but your body",
-    "works night shifts": (
-        "Night shifts: anchor habits to when you wake and before you sleep, not to clock times"
-    ),
-    "shift work": "Changing shifts: anchor habits to waking up rather than a fixed hour",
-    "young children": (
-        "Childcare interruptions: keep sessions short and stack them on fixed family routines"
-    ),
-    "travels often": "Travel breaks routines: keep a minimum version that works anywhere",
-    "tight budget": "Tight budget: the plan uses free tools and routines",
-    "limited time": "Little free time: short sessions, stacked onto things you already do",
-    "beginner": "Starting from scratch: progress slowly to avoid early injury or burnout",
-    "sedentary job": "Sitting all day: add movement breaks, not just workouts",
-    "ADHD": "ADHD: rely on visible cues, short sessions and immediate rewards",
-    "long commute": "Long commute: use it for audio habits (podcasts, lessons)",
-    "small space": "Small space: choose routines that fit in a couple of square metres",
-    "insomnia": "Insomnia: keep a fixed wake time and talk to a doctor if it persists",
-}
+def _profile(category: str) -> Profile:
+    return library().domain(category).profile
 
 
 _ASPIRATION = re.compile(
@@ -590,10 +126,11 @@ def _weeks(days: int) -> float:
 
 def _reference_days(category: str, subject: str | None, metric: Metric | None, text: str) -> int:
     """How many days this goal comfortably takes, which sets both default and difficulty."""
-    profile = _PROFILES[category]
+    profile = _profile(category)
+    facts = library().domain(category).subjects.get(subject or "")
+    if facts is not None and facts.reference_weeks is not None:
+        return facts.reference_weeks * 7
     if category == "running" and subject:
-        if subject in _RACE_WEEKS:
-            return _RACE_WEEKS[subject] * 7
         km = re.match(r"(\d+(?:\.\d+)?)K", subject)
         if km:
             return round((6 + float(km.group(1)) * 0.6) * 7)
@@ -724,7 +261,8 @@ def _derived_metrics(
                 )
             )
     if category == "running" and subject and (metric is None or metric.unit not in ("km", "mi")):
-        km = _RACE_KM.get(subject)
+        facts = library().domain(category).subjects.get(subject)
+        km = facts.distance_km if facts is not None else None
         if km is None:
             found = re.match(r"(\d+(?:\.\d+)?)K", subject)
             km = float(found.group(1)) if found else None
@@ -762,7 +300,7 @@ def _format(template: str, subject: str | None) -> str:
 
 
 def _obstacles(
-    profile: _Profile,
+    profile: Profile,
     constraints: tuple[str, ...],
     difficulty: float,
     timeframe_days: int,
@@ -771,8 +309,9 @@ def _obstacles(
 ) -> tuple[str, ...]:
     found: list[str] = []
     for constraint in constraints:
-        if constraint in _CONSTRAINT_OBSTACLES:
-            found.append(_CONSTRAINT_OBSTACLES[constraint])
+        known = library().anchors.constraint_obstacles
+        if constraint in known:
+            found.append(known[constraint])
         elif constraint.startswith("bad ") or constraint.endswith(
             ("pain", "injury", "problem", "issue", "surgery")
         ):
@@ -812,9 +351,11 @@ def analyze_goal(goal: str | Understanding, today: date) -> GoalAnalysis:
     """
     understanding = goal if isinstance(goal, Understanding) else understand(goal, today)
     text = understanding.message.lower()
-    category = understanding.subdomain if understanding.subdomain in _PROFILES else "general"
-    profile = _PROFILES[category]
     subject = understanding.subject
+    coaching = library()
+    category = coaching.select(f"{text} {subject or ''}", understanding.subdomain)
+    spec = coaching.domain(category)
+    profile = spec.profile
     metric = understanding.metric
     if metric is not None and metric.unit == "minutes" and understanding.minutes_available:
         metric = None
@@ -842,8 +383,8 @@ def analyze_goal(goal: str | Understanding, today: date) -> GoalAnalysis:
         objective=_objective(understanding.message),
         primary_focus="Running"
         if category == "running" and not subject
-        else _format(profile.focus, subject or _fallback_subject(category)),
-        domain=understanding.domain,
+        else _format(profile.focus, subject or spec.fallback_subject),
+        domain=understanding.domain or spec.group,
         category=category,
         subject=subject,
         target_metrics=tuple(_derived_metrics(category, subject, metric, timeframe_days, text)),
@@ -868,12 +409,3 @@ def analyze_goal(goal: str | Understanding, today: date) -> GoalAnalysis:
         chronotype=understanding.chronotype,
         minutes_available=understanding.minutes_available,
     )
-
-
-def _fallback_subject(category: str) -> str:
-    return {
-        "language": "language",
-        "instrument": "an instrument",
-        "skill": "a new skill",
-        "quitting": "the habit",
-    }.get(category, "your goal")

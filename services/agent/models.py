@@ -8,17 +8,22 @@ usage. Three things implement it: :class:`ScriptedModel` (tests), :class:`OpenAI
 :mod:`services.agent.offline`.
 
 The OpenAI provider retries only before the first event reached its consumer (429, 5xx, timeouts
-and connection errors, bounded, with exponential backoff) and then falls over to a fallback model;
+and connection errors, bounded, with exponential backoff, or after the wait a ``Retry-After``
+header asked for; a wait longer than ``max_backoff_seconds`` skips to the next model) and then
+falls over to a fallback model;
 once anything was yielded a failure is final, because the user has already seen part of a reply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import functools
 import json
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, cast
 
@@ -283,6 +288,42 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, httpx.TransportError | httpx2.TransportError)
 
 
+def retry_after(exc: Exception) -> float | None:
+    """The wait in seconds a rate-limited or overloaded answer asked for, if it asked.
+
+    Reads ``retry-after-ms`` (OpenAI's), then ``Retry-After`` as seconds or as an HTTP date.
+
+    Args:
+        exc: The error the request failed with.
+
+    Returns:
+        Seconds to wait (0 or more), or None when the answer carried no usable header.
+    """
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    headers = exc.response.headers
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / scale
+        except ValueError:
+            continue
+        if math.isfinite(seconds):
+            return max(0.0, seconds)
+    value = headers.get("retry-after")
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
 def to_openai_messages(messages: Iterable[Message]) -> list[ChatCompletionMessageParam]:
     """Convert conversation messages to the chat-completions request shape."""
     out: list[ChatCompletionMessageParam] = []
@@ -347,6 +388,10 @@ class OpenAIProvider:
         )
         self._sleep = sleep
 
+    async def aclose(self) -> None:
+        """Close the HTTP connections the client holds (a client passed in is closed too)."""
+        await self._client.close()
+
     async def stream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], settings: ModelSettings
     ) -> AsyncIterator[ModelEvent]:
@@ -368,9 +413,17 @@ class OpenAIProvider:
                     if not _retryable(exc):
                         raise ModelError("model_rejected", f"{model}: {exc}") from exc
                     last = exc
-                    if attempt < settings.max_retries:
+                    if attempt == settings.max_retries:
+                        break
+                    asked = retry_after(exc)
+                    if asked is None:
                         delay = settings.backoff_seconds * (2**attempt)
                         await self._sleep(min(delay, settings.max_backoff_seconds))
+                    elif asked <= settings.max_backoff_seconds:
+                        await self._sleep(asked)
+                    else:
+                        # The model asks for longer than one turn may wait: try the fallback.
+                        break
         raise ModelError("model_unavailable", f"all models failed: {last}") from last
 
     async def _turn(

@@ -3,10 +3,11 @@
 On the user's message it runs :func:`services.agent.understanding.understand` and decides the tool
 calls per intent (goal setting → ``create_habit_sequence``; habit actions → the matching habit
 tool; progress → ``analyze_progress``; troubleshooting → ``analyze_progress`` and
-``suggest_habit_modification``; scheduling → ``find_optimal_time``; insights → by kind;
-motivation → read-only tools; out of scope → no tools and a polite refusal). Once the tool
-results are back it writes a short reply in the tone :func:`services.agent.tone.choose_tone`
-picks, citing knowledge sources when it searched, and streams it as text deltas like a model.
+``suggest_habit_modification``; scheduling → ``find_optimal_time``; insights → by kind, a chart
+→ ``create_visualization``; motivation → read-only tools; out of scope → no tools and a polite
+refusal). Once the tool results are back it writes a short reply in the tone
+:func:`services.agent.tone.choose_tone` picks, citing knowledge sources when it searched, and
+streams it as text deltas like a model.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.agent.health_questions import describe_data, health_question
 from services.agent.models import (
     AssistantMessage,
     Finish,
@@ -30,6 +32,13 @@ from services.agent.models import (
     ToolSpec,
     UserMessage,
     parse_tool_call,
+)
+from services.agent.nlu.clarify import clarifying_question, needs_clarifying
+from services.agent.reminder_requests import (
+    describe_reminder,
+    is_reminder_request,
+    plan_reminder,
+    unplanned_reply,
 )
 from services.agent.tone import AIPreferences, apply_tone, choose_tone
 from services.agent.understanding import Understanding, refusal_message, understand
@@ -51,6 +60,51 @@ def _period(lookback_days: int | None) -> str:
     return "all"
 
 
+_CHART_WORDS: tuple[tuple[str, str], ...] = (
+    (r"heat ?map|calendar|grid", "heatmap"),
+    (r"streaks?|runs? of", "streak"),
+    (r"\bbars?\b|histogram|per (?:week|month)|weekly|monthly|each (?:week|month)", "bar"),
+)
+_CHART_NAMES = {
+    "line": "line chart",
+    "bar": "bar chart",
+    "heatmap": "calendar heatmap",
+    "streak": "streak chart",
+}
+_CHART_SPANS = {
+    "30d": "over the last 30 days",
+    "90d": "over the last 90 days",
+    "1y": "over the last year",
+    "all": "since you started",
+}
+
+
+def _chart_type(message: str) -> str:
+    """The kind of chart a message asks for; a line unless it names another."""
+    lower = message.lower()
+    return next((kind for pattern, kind in _CHART_WORDS if re.search(pattern, lower)), "line")
+
+
+def _chart_period(lookback_days: int | None) -> str:
+    if lookback_days is None or lookback_days <= 31:
+        return "30d"
+    return "90d" if lookback_days <= 92 else "1y" if lookback_days <= 366 else "all"
+
+
+def _visualization(
+    u: Understanding, habit: str | None, known_habits: Sequence[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    source = habit or (known_habits[0] if len(known_habits) == 1 else u.subdomain or u.subject)
+    if source is None:
+        return [("analyze_progress", {"time_period": _period(u.lookback_days)})]
+    args = {
+        "data_source": source,
+        "visualization_type": _chart_type(u.message),
+        "time_period": _chart_period(u.lookback_days),
+    }
+    return [("create_visualization", args)]
+
+
 def plan_calls(u: Understanding, known_habits: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
     """The tool calls the planner makes for an understood message, in order.
 
@@ -64,6 +118,20 @@ def plan_calls(u: Understanding, known_habits: Sequence[str]) -> list[tuple[str,
     habit = u.habit_names[0] if u.habit_names else None
     if u.refuse or u.intent == "out_of_scope":
         return []
+    # A health-data question reads only, so it is answered even when the intent head is unsure.
+    asked = None if u.intent == "habit_action" else health_question(u.message, u.lookback_days)
+    if asked is not None:
+        span = next((f"{d}d" for d in (1, 7, 30, 90, 365) if asked.days <= d), "365d")
+        args: dict[str, Any] = {"data_type": asked.data_type, "time_range": span}
+        if u.integration in ("apple_health", "health_connect", "fitbit"):
+            args["integration"] = u.integration
+        if asked.workout_type:
+            args["workout_type"] = asked.workout_type
+        return [("get_integration_data", args)]
+    if needs_clarifying(u):
+        return []  # unsure of the intent: ask first (compose_reply), never write on a guess
+    if is_reminder_request(u):
+        return plan_reminder(u, habit, lambda v: _habit_action(v, habit, known_habits))
     if u.intent == "goal_setting":
         return [
             (
@@ -111,13 +179,15 @@ def plan_calls(u: Understanding, known_habits: Sequence[str]) -> list[tuple[str,
             return [("predict_success", {"habit": {"title": title, "times_per_week": times}})]
         if u.insight_kind == "knowledge":
             return [("search_knowledge", {"query": u.message})]
+        if u.insight_kind == "visualization":
+            return _visualization(u, habit, known_habits)
         return [("analyze_progress", {"time_period": _period(u.lookback_days)})]
     if u.intent == "motivation":
         out = [("analyze_progress", {"time_period": "30d"})] if known_habits else []
         if u.sentiment.label == "negative":
             out.append(("search_knowledge", {"query": "motivation setbacks self-compassion"}))
         return out
-    return []  # integration: no integration tool yet
+    return []  # integration requests that ask no question about the data: the reply explains
 
 
 def _habit_action(
@@ -229,6 +299,17 @@ def _describe(name: str, data: dict[str, Any]) -> str:
             f"I'd estimate a {round(100 * data['probability'])}% chance that {data['habit']} "
             f"sticks. {data['recommendation']}"
         )
+    if name == "create_visualization":
+        unit = data["streak_unit"] + ("s" if data["longest_streak"] != 1 else "")
+        return (
+            f"Here is a {_CHART_NAMES[data['visualization_type']]} of {data['habit']} "
+            f"{_CHART_SPANS[data['time_period']]}: {data['completed_days']} of {data['days']} "
+            f"days completed, longest streak {data['longest_streak']} {unit}."
+        )
+    if name == "get_integration_data":
+        return describe_data(data)
+    if name == "set_reminder":
+        return describe_reminder(data)
     if name == "find_optimal_time":
         return f"The best time looks like {data['time_of_day']} ({data['reason']})."
     if name == "search_knowledge":
@@ -254,6 +335,7 @@ def compose_reply(
     u: Understanding,
     results: Sequence[tuple[str, dict[str, Any]]],
     preferences: AIPreferences | None = None,
+    known_habits: Sequence[str] = (),
 ) -> str:
     """Write the planner's reply from the understanding and the tool results.
 
@@ -261,12 +343,15 @@ def compose_reply(
         u: The understanding of the user's message.
         results: ``(tool name, result data)`` in call order.
         preferences: The user's AI preferences, for the tone.
+        known_habits: Titles of the user's habits (a reminder request names one of them).
 
     Returns:
         The reply text.
     """
     if u.refuse or u.intent == "out_of_scope":
         return refusal_message(u)
+    if needs_clarifying(u) and not results:
+        return clarifying_question(u)
     tone = choose_tone(u.sentiment, preferences, intent=u.intent, achievement=u.achievement)
     parts = [_describe(name, data) for name, data in results]
     if not results:
@@ -276,6 +361,8 @@ def compose_reply(
                 f"Connected data from {what} shows up once it's linked under Integrations in "
                 "the app; then I can use it in your progress reviews."
             )
+        elif is_reminder_request(u):
+            parts.append(unplanned_reply(u, known_habits))
         elif u.intent == "habit_action":
             parts.append("You can change or delete a habit from its page in the app.")
         else:
@@ -328,7 +415,7 @@ class OfflinePlanner:
                 )
                 yield Finish(reason="tool_calls", model="offline", output_tokens=len(planned))
                 return
-        reply = compose_reply(u, _results(after), self.preferences)
+        reply = compose_reply(u, _results(after), self.preferences, self.known_habits)
         pieces = _chunks(reply)
         for piece in pieces:
             yield TextDelta(text=piece)

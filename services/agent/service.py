@@ -1,4 +1,7 @@
-"""The agent service's use cases: run chat turns, keep memory, make and advance habit sequences.
+"""The agent service's chat turns: run them, stream them, keep the conversation's memory.
+
+Conversation reads live in :mod:`services.agent.conversations` and habit sequences in
+:mod:`services.agent.sequence_service`; :class:`AgentService` holds both for the handlers.
 
 **A chat turn** (``chat.turn.requested.v1``, one agent instance takes each):
 
@@ -14,19 +17,11 @@
    message, new long-term facts and the folded summary commit in one transaction; then the
    terminal event goes live and ``chat.turn.completed.v1`` is published. A client that went
    away changes nothing: the turn runs to the end either way.
-
-**Sequences** are made as drafts (by the tool or ``rpc.agent.create_sequence.v1``); activation
-creates the first phase's habits through the gateway's ``rpc.habits.create.v1``; each
-``metrics.habit.updated.v1`` of a sequence habit stores its 7-day rate, and the phase advances
-when :func:`services.agent.phases.should_advance` says so, creating the next phase's habits.
-A habit the user already has under the same title is reused, so a retried activation or
-advance never makes a habit twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -39,25 +34,23 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agent import phases, repository
-from services.agent.backend import BackendError, Habit
+from services.agent.backend import Habit
 from services.agent.bus_backend import BusBackend
 from services.agent.config import AgentSettings
-from services.agent.goals import GoalAnalysis, analyze_goal
+from services.agent.conversations import ConversationReads, stored
+from services.agent.live import LiveStream
 from services.agent.loop import (
-    AgentEvent,
     Budgets,
     CardEvent,
     RunCompleted,
     RunFailed,
     RunStarted,
-    TextDeltaEvent,
     ToolCallCompleted,
     ToolCallStarted,
     run_agent,
 )
 from services.agent.memory import (
     HabitStatus,
-    StoredMessage,
     facts_from,
     fold_summary,
     merge_facts,
@@ -75,33 +68,17 @@ from services.agent.models import (
     system_prompt,
 )
 from services.agent.offline import OfflinePlanner
-from services.agent.sequences import HabitSequencePlan, generate_sequence
+from services.agent.sequence_service import SequenceService
+from services.agent.sequences import HabitSequencePlan
 from services.agent.tone import AIPreferences, choose_tone
 from services.agent.tools import ToolContext
 from services.agent.understanding import Understanding, understand
 from shared.contracts import learning as learning_rpc
 from shared.contracts import metrics as metrics_rpc
-from shared.contracts.agent import (
-    ActivateSequence,
-    ConversationOut,
-    ConversationQuery,
-    ConversationsOut,
-    CreateSequence,
-    MessageOut,
-    MessageQuery,
-    MessagesOut,
-    MessagesQuery,
-    Query,
-    SequenceHabitOut,
-    SequenceOut,
-    SequenceQuery,
-    SequencesOut,
-)
-from shared.db.agent import Conversation, HabitSequence, SequenceHabit
-from shared.db.agent import Message as MessageRow
-from shared.errors import HabyssError, NotFound, ValidationFailed
-from shared.events.chat import ChatTurnCompletedV1, ChatTurnRequestedV1, live_chat
-from shared.events.metrics import HabitMetricsUpdatedV1
+from shared.db.agent import Conversation
+from shared.db.erasure import erase_user
+from shared.errors import HabyssError
+from shared.events.chat import ChatTurnCompletedV1, ChatTurnRequestedV1
 from shared.messaging import publish_event
 from shared.rpc import call
 
@@ -112,7 +89,6 @@ CONTEXT_TIMEOUT_SECONDS = 1.5
 CONTEXT_HABITS = 8
 # A turn still "running" this long past its deadline was dropped by an instance that died.
 TURN_GRACE_SECONDS = 30.0
-DELTA_WINDOW_SECONDS = 0.025
 TITLE_CHARS = 60
 INTERRUPTED = (
     "Sorry, I was interrupted before I could finish that reply. Please send your message again."
@@ -137,69 +113,6 @@ def _entities(u: Understanding) -> dict[str, Any]:
         exclude_defaults=True,
     )
     return dict(data)
-
-
-def _stored(m: MessageRow) -> StoredMessage:
-    return StoredMessage(
-        position=m.position,
-        role=m.role,
-        content=m.content,
-        created_on=m.created_at.date(),
-        intent=m.intent,
-        tools=tuple(c["name"] for c in m.tool_calls or ()),
-    )
-
-
-def _message_out(m: MessageRow) -> MessageOut:
-    return MessageOut(
-        id=m.id,
-        position=m.position,
-        role=m.role,
-        content=m.content,
-        created_at=m.created_at,
-        turn_id=m.turn_id,
-        intent=m.intent,
-        entities=m.entities,
-        sentiment=m.sentiment,
-        tool_calls=m.tool_calls or [],
-        cards=m.cards or [],
-        input_tokens=m.input_tokens,
-        output_tokens=m.output_tokens,
-        stop_reason=m.stop_reason,
-    )
-
-
-def _conversation_out(c: Conversation) -> ConversationOut:
-    return ConversationOut(
-        id=c.id,
-        title=c.title,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-        message_count=c.message_count,
-    )
-
-
-def _sequence_out(s: HabitSequence, rows: Sequence[SequenceHabit]) -> SequenceOut:
-    return SequenceOut(
-        id=s.id,
-        status=s.status,
-        goal=s.goal,
-        current_phase=s.current_phase,
-        phase_started_on=s.phase_started_on,
-        plan=s.plan,
-        analysis=s.analysis,
-        habits=[
-            SequenceHabitOut(
-                phase=r.phase,
-                name=r.name,
-                habit_id=r.habit_id,
-                completion_rate_week=r.completion_rate_week,
-            )
-            for r in rows
-        ],
-        created_at=s.created_at,
-        activated_at=s.activated_at,
-    )
 
 
 def _terminal(completed: ChatTurnCompletedV1, text: str) -> dict[str, Any]:
@@ -231,49 +144,8 @@ def _preferences(data: Any) -> AIPreferences | None:
         return None
 
 
-class LiveStream:
-    """Publishes a turn's events on ``live.chat.<turn_id>`` (core NATS: fast, not stored).
-
-    Text deltas are coalesced: the first goes out at once (time to first token), later ones
-    at most every :data:`DELTA_WINDOW_SECONDS`, and whatever is pending goes out before any
-    other event. A model streams a token at a time; one message per token would cost the
-    agent, the gateway and the client far more than the text is worth.
-    """
-
-    def __init__(
-        self, broker: NatsBroker, turn_id: uuid.UUID, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._connection = broker.config.connection_state.connection
-        self._subject = live_chat(turn_id)
-        self._clock = clock
-        self._pending: list[str] = []
-        self._last_delta = -DELTA_WINDOW_SECONDS
-
-    async def send(self, event: AgentEvent | dict[str, Any]) -> None:
-        if isinstance(event, TextDeltaEvent):
-            self._pending.append(event.text)
-            if self._clock() - self._last_delta >= DELTA_WINDOW_SECONDS:
-                await self._flush()
-            return
-        await self._flush()
-        await self._publish(event if isinstance(event, dict) else event.model_dump(mode="json"))
-
-    async def _flush(self) -> None:
-        if not self._pending:
-            return
-        text, self._pending = "".join(self._pending), []
-        self._last_delta = self._clock()
-        await self._publish(TextDeltaEvent(text=text).model_dump(mode="json"))
-
-    async def _publish(self, body: dict[str, Any]) -> None:
-        try:
-            await self._connection.publish(self._subject, json.dumps(body).encode())
-        except Exception as exc:  # the turn goes on and is stored even if nobody can watch it
-            log.warning("could not stream %s: %r", self._subject, exc)
-
-
 class AgentService:
-    """Chat turns, conversation reads and habit sequences."""
+    """Chat turns, with the conversation reads and habit sequences the handlers also serve."""
 
     def __init__(
         self,
@@ -290,6 +162,8 @@ class AgentService:
         self.settings = settings
         self.clock = clock
         self.now = now
+        self.reads = ConversationReads(sessions)
+        self.sequences = SequenceService(sessions, broker, now)
         self.model_settings = ModelSettings(
             model=settings.llm_model,
             fallback_model=settings.llm_fallback_model,
@@ -314,6 +188,11 @@ class AgentService:
                 base_url=settings.openai_base_url,
                 timeout=settings.llm_timeout_seconds,
             )
+
+    async def aclose(self) -> None:
+        """Release the model's connections (the OpenAI provider holds an HTTP pool)."""
+        if isinstance(self._model, OpenAIProvider):
+            await self._model.aclose()
 
     # --- chat turns -------------------------------------------------------------------------
 
@@ -541,7 +420,7 @@ class AgentService:
             backend._habits = habits  # already fetched this turn
 
         fold, keep = split_window(
-            [_stored(m) for m in earlier], self.settings.memory_recent_messages
+            [stored(m) for m in earlier], self.settings.memory_recent_messages
         )
         summary = fold_summary(conversation.summary, fold) if fold else conversation.summary
         tone = choose_tone(u.sentiment, preferences, intent=u.intent, achievement=u.achievement)
@@ -565,7 +444,7 @@ class AgentService:
             UserMessage(content=event.message),
         ]
         ctx = ToolContext(
-            user_id=str(user_id), today=today, backend=backend, sequences=self._drafts()
+            user_id=str(user_id), today=today, backend=backend, sequences=self.sequences.drafts()
         )
         steps: dict[str, dict[str, Any]] = {}
         cards: list[dict[str, Any]] = []
@@ -696,200 +575,7 @@ class AgentService:
         )
         return completed, _terminal(completed, text)
 
-    # --- conversation reads -----------------------------------------------------------------
-
-    async def conversations(self, query: Query) -> ConversationsOut:
-        async with self.sessions() as session:
-            rows = await repository.conversations_of(session, query.user_id)
-        return ConversationsOut(conversations=[_conversation_out(c) for c in rows])
-
-    async def conversation(self, query: ConversationQuery) -> ConversationOut:
-        async with self.sessions() as session:
-            found = await repository.conversation(session, query.user_id, query.conversation_id)
-        if found is None:
-            raise NotFound("No such conversation.", {"conversation_id": str(query.conversation_id)})
-        return _conversation_out(found)
-
-    async def messages(self, query: MessagesQuery) -> MessagesOut:
-        async with self.sessions() as session:
-            found = await repository.conversation(session, query.user_id, query.conversation_id)
-            if found is None:
-                raise NotFound(
-                    "No such conversation.", {"conversation_id": str(query.conversation_id)}
-                )
-            rows = await repository.messages_of(
-                session, found.id, limit=query.limit, before=query.before
-            )
-        return MessagesOut(conversation_id=found.id, messages=[_message_out(m) for m in rows])
-
-    async def message(self, query: MessageQuery) -> MessageOut:
-        async with self.sessions() as session:
-            found = await repository.message(session, query.user_id, query.message_id)
-        if found is None:
-            raise NotFound("No such message.", {"message_id": str(query.message_id)})
-        return _message_out(found)
-
-    # --- sequences --------------------------------------------------------------------------
-
-    def _drafts(self) -> _Drafts:
-        return _Drafts(self)
-
-    async def save_draft(
-        self, user_id: uuid.UUID, goal: str, plan: HabitSequencePlan, analysis: GoalAnalysis
-    ) -> HabitSequence:
+    async def erase_user(self, user_id: uuid.UUID) -> None:
+        """Delete every agent row of a deleted account (idempotent)."""
         async with self.sessions.begin() as session:
-            row = repository.add_sequence(
-                session,
-                id=uuid.uuid4(),
-                user_id=user_id,
-                goal=goal,
-                status="draft",
-                plan=plan.model_dump(mode="json"),
-                analysis=analysis.model_dump(mode="json"),
-            )
-            await session.flush()
-        return row
-
-    async def create_sequence(self, command: CreateSequence) -> SequenceOut:
-        """Plan a sequence for a goal and keep it as a draft."""
-        backend = BusBackend(self.broker, command.user_id)
-        titles = [h.title for h in await self._habits_or_none(backend, command.user_id)]
-        u = understand(command.goal, command.today, titles)
-        if u.refuse or u.intent == "out_of_scope":
-            raise ValidationFailed(
-                "goal: this does not read as a goal habits can work towards; describe what you "
-                "want to achieve, e.g. 'run a 5K in 8 weeks'.",
-                details=[{"loc": ["goal"], "msg": "not a habit goal", "type": "value_error"}],
-            )
-        prefs = command.preferences
-        async with self.sessions() as session:
-            facts = await repository.facts_of(session, command.user_id)
-        if prefs.timeframe_days is not None:
-            u = u.model_copy(update={"timeframe_days": prefs.timeframe_days})
-        if prefs.minutes_available is not None:
-            u = u.model_copy(update={"minutes_available": prefs.minutes_available})
-        goal = analyze_goal(u, command.today)
-        chronotype = prefs.chronotype or u.chronotype or facts.get("chronotype")
-        minutes = u.minutes_available or facts.get("minutes_available")
-        plan = generate_sequence(goal, chronotype, minutes, titles, command.today)
-        row = await self.save_draft(command.user_id, command.goal, plan, goal)
-        return _sequence_out(row, [])
-
-    async def _habits_or_none(self, backend: BusBackend, user_id: uuid.UUID) -> list[Habit]:
-        try:
-            return await backend.list_habits(str(user_id))
-        except BackendError as exc:
-            log.warning("habit list unavailable, planning without it: %s", exc.message)
-            return []
-
-    async def get_sequence(self, query: SequenceQuery) -> SequenceOut:
-        async with self.sessions() as session:
-            row = await repository.sequence(session, query.user_id, query.sequence_id)
-            if row is None:
-                raise NotFound("No such sequence.", {"sequence_id": str(query.sequence_id)})
-            rows = await repository.sequence_habits(session, row.id)
-        return _sequence_out(row, rows)
-
-    async def active_sequences(self, query: Query) -> SequencesOut:
-        async with self.sessions() as session:
-            found = await repository.active_sequences(session, query.user_id)
-            out = [_sequence_out(s, await repository.sequence_habits(session, s.id)) for s in found]
-        return SequencesOut(sequences=out)
-
-    async def activate(self, command: ActivateSequence) -> SequenceOut:
-        """Create phase 1's habits and make the sequence active; a second activation is a no-op."""
-        async with self.sessions.begin() as session:
-            row = await repository.sequence(
-                session, command.user_id, command.sequence_id, lock=True
-            )
-            if row is None:
-                raise NotFound("No such sequence.", {"sequence_id": str(command.sequence_id)})
-            if row.status == "draft":
-                plan = HabitSequencePlan.model_validate(row.plan)
-                await self._enter_phase(session, row, plan, 1, command.today)
-                row.status = "active"
-                row.activated_at = self.now()
-            rows = await repository.sequence_habits(session, row.id)
-        return _sequence_out(row, rows)
-
-    async def _enter_phase(
-        self,
-        session: AsyncSession,
-        row: HabitSequence,
-        plan: HabitSequencePlan,
-        number: int,
-        today: date,
-    ) -> None:
-        """Create the phase's new habits (reusing same-titled ones) and track all it names."""
-        backend = BusBackend(self.broker, row.user_id)
-        earlier = await repository.sequence_habits(session, row.id)
-        by_name = {r.name.casefold(): r.habit_id for r in earlier if r.habit_id is not None}
-        live = {h.title.casefold(): h.id for h in await backend.list_habits(str(row.user_id))}
-        phase = phases.phase_of(plan, number)
-        for habit in phases.habits_to_create(plan, number, by_name):
-            existing = live.get(habit.name[:120].casefold())
-            if existing is not None:
-                by_name[habit.name.casefold()] = uuid.UUID(existing)
-                continue
-            try:
-                created = await backend.create_habit(
-                    str(row.user_id),
-                    phases.new_habit(habit),
-                    today,
-                    description=phases.describe(habit, phase),
-                )
-            except BackendError as exc:
-                raise HabyssError(f"Could not create {habit.name!r}: {exc.message}") from exc
-            by_name[habit.name.casefold()] = uuid.UUID(created.id)
-        for name in phases.phase_names(plan, number):
-            habit_id = by_name.get(name.casefold())
-            if habit_id is not None:
-                await repository.add_sequence_habit(
-                    session,
-                    sequence_id=row.id,
-                    user_id=row.user_id,
-                    phase=number,
-                    name=name,
-                    habit_id=habit_id,
-                )
-        row.current_phase = number
-        row.phase_started_on = today
-
-    async def on_metrics_updated(self, event: HabitMetricsUpdatedV1) -> None:
-        """Store a sequence habit's 7-day rate and advance its sequence when the phase is done."""
-        rate = event.metrics.get("completion_rate_week")
-        async with self.sessions.begin() as session:
-            touched = await repository.record_habit_rate(session, event.habit_id, rate, event.as_of)
-            for sequence_id in touched:
-                row = await repository.sequence(session, event.user_id, sequence_id, lock=True)
-                if row is None or row.status != "active" or row.current_phase is None:
-                    continue
-                await self._maybe_advance(session, row, event.as_of)
-
-    async def _maybe_advance(self, session: AsyncSession, row: HabitSequence, today: date) -> None:
-        plan = HabitSequencePlan.model_validate(row.plan)
-        current = row.current_phase
-        assert current is not None and row.phase_started_on is not None
-        rows = [r for r in await repository.sequence_habits(session, row.id) if r.phase == current]
-        tracked = [phases.TrackedHabit(r.name, r.completion_rate_week) for r in rows]
-        if not phases.should_advance(plan, current, row.phase_started_on, today, tracked):
-            return
-        if current >= len(plan.phases):
-            row.status = "completed"
-            log.info("sequence %s completed", row.id)
-            return
-        await self._enter_phase(session, row, plan, current + 1, today)
-        log.info("sequence %s advanced to phase %d", row.id, current + 1)
-
-
-class _Drafts:
-    """The tools' :class:`~services.agent.tools.SequenceDrafts`, stored by the service."""
-
-    def __init__(self, service: AgentService) -> None:
-        self._service = service
-
-    async def save_draft(
-        self, user_id: str, goal: str, plan: HabitSequencePlan, analysis: GoalAnalysis
-    ) -> str:
-        row = await self._service.save_draft(uuid.UUID(user_id), goal, plan, analysis)
-        return str(row.id)
+            await erase_user(session, "agent", user_id)

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from services.agent.coaching.library import library
+from services.agent.coaching.schema import VoicePhrases
 from services.agent.understanding import Intent, Sentiment
 
 CommunicationStyle = Literal["concise", "detailed", "encouraging", "direct"]
@@ -48,53 +50,9 @@ class Tone(BaseModel):
     instructions: str
 
 
-# Openers per voice and style: direct and concise users get the short form.
-_OPENERS: dict[Voice, tuple[str, str]] = {
-    "empathetic": (
-        "That sounds really frustrating, and it's completely normal to hit a rough patch.",
-        "That's frustrating. Let's fix it.",
-    ),
-    "celebratory": (
-        "That's a fantastic achievement, well done!",
-        "Great work!",
-    ),
-    "encouraging": (
-        "Great that you're working on this.",
-        "Good call.",
-    ),
-    "neutral": ("Here's what I found.", "Here it is."),
-    "direct": ("Here's the plan.", "Plan:"),
-}
-_CLOSERS: dict[Voice, tuple[str, str]] = {
-    "empathetic": (
-        "Small steps still count; we'll adjust until it feels doable.",
-        "We'll adjust as needed.",
-    ),
-    "celebratory": ("Keep the momentum going!", "Keep going."),
-    "encouraging": ("You've got this.", ""),
-    "neutral": ("Want me to adjust anything?", ""),
-    "direct": ("", ""),
-}
-_EMOJI: dict[Voice, str] = {
-    "empathetic": "\U0001f499",  # blue heart
-    "celebratory": "\U0001f389",  # party popper
-    "encouraging": "\U0001f4aa",  # flexed biceps
-    "neutral": "",
-    "direct": "",
-}
-_INSTRUCTIONS: dict[Voice, str] = {
-    "empathetic": (
-        "The user is struggling. Acknowledge the feeling first, never blame, normalise setbacks, "
-        "then offer one or two small, concrete adjustments."
-    ),
-    "celebratory": (
-        "The user achieved something. Celebrate it specifically, connect it to their effort, "
-        "then suggest the next small step."
-    ),
-    "encouraging": "Be warm and supportive, focus on progress and the next small step.",
-    "neutral": "Be clear and friendly; lead with the answer.",
-    "direct": "Be brief and direct: lead with the answer or action, no pep talk.",
-}
+def _phrases(voice: Voice) -> VoicePhrases:
+    phrases: VoicePhrases = getattr(library().tone, voice)
+    return phrases
 
 
 def _voice(
@@ -112,7 +70,7 @@ def _voice(
 
 
 def _use_emoji(preference: EmojiPreference, voice: Voice) -> bool:
-    if preference == "never" or not _EMOJI[voice]:
+    if preference == "never" or not _phrases(voice).emoji:
         return False
     if preference == "rarely":
         return voice == "celebratory"
@@ -145,9 +103,9 @@ def choose_tone(
     prefs = preferences or AIPreferences()
     voice = _voice(sentiment, prefs.communication_style, intent, achievement)
     short = prefs.communication_style in ("concise", "direct")
-    opener = _OPENERS[voice][1 if short else 0]
-    closer = _CLOSERS[voice][1 if short else 0]
-    emoji = _EMOJI[voice] if _use_emoji(prefs.emoji_preference, voice) else ""
+    opener = _phrases(voice).opener[1 if short else 0]
+    closer = _phrases(voice).closer[1 if short else 0]
+    emoji = _phrases(voice).emoji if _use_emoji(prefs.emoji_preference, voice) else ""
 
     sentences = {"concise": 3, "direct": 4, "encouraging": 6, "detailed": 10}[
         prefs.communication_style
@@ -155,7 +113,7 @@ def choose_tone(
     sentences += {"minimal": -1, "moderate": 0, "comprehensive": 3}[prefs.detail_level]
     explain = prefs.detail_level != "minimal" and prefs.communication_style != "concise"
 
-    instructions = _INSTRUCTIONS[voice]
+    instructions = _phrases(voice).instructions
     instructions += f" Keep it to at most {max(2, sentences)} sentences"
     instructions += ", and explain why each suggestion helps." if explain else "."
     instructions += " Use no emoji." if not emoji else f" At most one emoji ({emoji})."

@@ -12,16 +12,20 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.agent.backend import BackendError, Habit, HabitBackend, NewHabit, Schedule
+from services.agent.coaching.library import library
 from services.agent.goals import GoalAnalysis, analyze_goal
 from services.agent.models import ParsedToolCall, ToolSpec
+from services.agent.reminder_times import clock_time, part_of_day, resolve_time
 from services.agent.sequences import HabitSequencePlan, generate_sequence
 from services.agent.understanding import match_habits, understand
+from shared.charts import ChartPeriod, ChartType, build_spec
+from shared.contracts.integrations import DataTypeName, IntegrationName
 
 Difficulty = Literal["easy", "moderate", "challenging"]
 Issue = Literal["too_hard", "no_time", "forgot", "unmotivated"]
@@ -66,9 +70,7 @@ def tool_error(code: str, message: str) -> ToolResult:
     return ToolResult(data={"error": {"code": code, "message": message}})
 
 
-# --------------------------------------------------------------------------------------------
-# Argument models
-# --------------------------------------------------------------------------------------------
+# --- argument models ------------------------------------------------------------------------
 
 
 class CreateHabitSequenceArgs(BaseModel):
@@ -173,6 +175,39 @@ class AssignTagsArgs(HabitRef):
     tags: list[str]
 
 
+class CreateVisualizationArgs(BaseModel):
+    """Chart one habit: line (rate or values), bar (per week/month), heatmap or streaks."""
+
+    model_config = _ARGS
+    data_source: str = Field(description="The habit to chart: its id or its title")
+    visualization_type: ChartType | None = Field(None, description="Defaults to line")
+    time_period: ChartPeriod | None = Field(None, description="Defaults to 30d")
+
+
+class GetIntegrationDataArgs(BaseModel):
+    """Read the user's imported health data (Apple Health, Health Connect, Fitbit) per day."""
+
+    model_config = _ARGS
+    integration: IntegrationName | None = Field(None, description="null: every integration")
+    data_type: DataTypeName
+    time_range: Literal["1d", "7d", "30d", "90d", "365d"] | None = Field(
+        None, description="Days back through today; defaults to 7d"
+    )
+    workout_type: str | None = Field(None, description="For workouts: e.g. running")
+
+
+class SetReminderArgs(BaseModel):
+    """Set, move or stop the user's reminder for a habit (or a daily check-in without one)."""
+
+    model_config = _ARGS
+    habit_id: str | None = Field(None, description="The habit's id or title; null: a check-in")
+    time: str | None = Field(
+        None, description='"07:30", "7am", "9pm", "after lunch", "in the evening"; not for stop'
+    )
+    message: str | None = Field(None, max_length=500)
+    action: Literal["set", "stop"] | None = Field(None, description="Defaults to set")
+
+
 class SuggestTagsArgs(BaseModel):
     """Suggest tags for the user's habits."""
 
@@ -180,9 +215,7 @@ class SuggestTagsArgs(BaseModel):
     habit_ids: list[str] | None = None
 
 
-# --------------------------------------------------------------------------------------------
-# Functions
-# --------------------------------------------------------------------------------------------
+# --- functions ------------------------------------------------------------------------------
 
 
 async def _resolve(ctx: ToolContext, ref: HabitRef) -> Habit:
@@ -265,27 +298,6 @@ async def analyze_progress(ctx: ToolContext, args: AnalyzeProgressArgs) -> ToolR
     )
 
 
-_MODIFICATIONS: dict[str, tuple[str, ...]] = {
-    "too_hard": (
-        "Cut it to a two-minute version and count that as a win",
-        "Lower the frequency for two weeks, then add a day back",
-    ),
-    "no_time": (
-        "Stack it right after something you already do daily",
-        "Shrink the session to 10 minutes at a fixed time",
-    ),
-    "forgot": (
-        "Attach it to a clear cue: after I ..., I will ...",
-        "Put a visible reminder where the habit happens",
-    ),
-    "unmotivated": (
-        "Make the first step tiny (put on your shoes, open the book)",
-        "Never miss twice: a missed day is fine, two in a row is the thing to avoid",
-        "Pair it with something you enjoy",
-    ),
-}
-
-
 async def suggest_habit_modification(
     ctx: ToolContext, args: SuggestHabitModificationArgs
 ) -> ToolResult:
@@ -297,7 +309,7 @@ async def suggest_habit_modification(
             "habit": habit.title,
             "issue": args.issue,
             "completion_rate_30d": metrics.completion_rate,
-            "suggestions": list(_MODIFICATIONS[args.issue]),
+            "suggestions": list(getattr(library().modifications, args.issue)),
         }
     )
 
@@ -381,6 +393,86 @@ async def assign_tags(ctx: ToolContext, args: AssignTagsArgs) -> ToolResult:
     return ToolResult(data={"habit": updated.title, "tags": list(updated.tags)})
 
 
+async def create_visualization(ctx: ToolContext, args: CreateVisualizationArgs) -> ToolResult:
+    habit = await _resolve(ctx, HabitRef(habit_id=args.data_source, habit_title=args.data_source))
+    chart = args.visualization_type or "line"
+    period = args.time_period or "30d"
+    history = await ctx.backend.get_history(ctx.user_id, habit.id, period, ctx.today)
+    spec = build_spec(history, chart, period)
+    streaks = [s.length for s in history.streaks]
+    data = {
+        "habit_id": habit.id,
+        "habit": habit.title,
+        "visualization_type": chart,
+        "time_period": period,
+        "start": history.start.isoformat(),
+        "end": history.end.isoformat(),
+        "days": len(history.days),
+        "completed_days": sum(d.status == "completed" for d in history.days),
+        "longest_streak": max(streaks, default=0),
+        "streak_unit": history.streak_unit,
+    }
+    card = {
+        "type": "visualization",
+        "habit_id": habit.id,
+        "visualization_type": chart,
+        "time_period": period,
+        "spec": spec,
+    }
+    return ToolResult(data=data, card=card)
+
+
+async def get_integration_data(ctx: ToolContext, args: GetIntegrationDataArgs) -> ToolResult:
+    days = int((args.time_range or "7d").removesuffix("d"))
+    out = await ctx.backend.get_integration_data(
+        ctx.user_id, args.data_type, days, ctx.today, args.integration, args.workout_type
+    )
+    data = out.model_dump(mode="json")
+    data["period_days"] = days
+    card = {
+        "type": "integration_data",
+        "data_type": out.data_type,
+        "integration": out.integration,
+        "unit": out.unit,
+        "days": data["days"],
+        "summary": data["summary"],
+    }
+    return ToolResult(data=data, card=card)
+
+
+async def set_reminder(ctx: ToolContext, args: SetReminderArgs) -> ToolResult:
+    habit = None
+    if args.habit_id:
+        habit = await _resolve(ctx, HabitRef(habit_id=args.habit_id, habit_title=args.habit_id))
+    about = habit.title if habit is not None else "your check-in"
+    if args.action == "stop":
+        deleted = await ctx.backend.delete_reminders(ctx.user_id, habit.id if habit else None)
+        card = {"type": "reminder", "action": "deleted", "habit": about, "deleted": deleted}
+        return ToolResult(data={"habit": about, "deleted": deleted}, card=card)
+    at = await reminder_time(ctx, args.time or "", habit.title if habit else "check-in")
+    if at is None:
+        return tool_error("unknown_time", f"{args.time!r} is no time of day (try 07:30 or 7am)")
+    reminder, created = await ctx.backend.set_reminder(
+        ctx.user_id, habit.id if habit else None, at.strftime("%H:%M"), args.message, True
+    )
+    data = {"habit": about, "created": created, "reminder": reminder.model_dump(mode="json")}
+    card = {"type": "reminder", "action": "created" if created else "updated", **data}
+    return ToolResult(data=data, card=card)
+
+
+async def reminder_time(ctx: ToolContext, phrase: str, habit: str) -> time | None:
+    """A clock time as said; a part of the day through the optimal time or the chronotype."""
+    if clock_time(phrase) is not None or part_of_day(phrase) is None:
+        return resolve_time(phrase, None, None)
+    chronotype = await ctx.backend.get_chronotype(ctx.user_id)
+    try:
+        best = await ctx.backend.optimal_time(ctx.user_id, habit, 10, "medium")
+        suggestion: time | None = time.fromisoformat(best.time_of_day[:5])
+    except (BackendError, ValueError):
+        suggestion = None
+    return resolve_time(phrase, chronotype, suggestion)
+
+
 _TAG_RULES: tuple[tuple[str, str], ...] = (
     (r"run|walk|gym|workout|exercis|yoga|stretch|swim|cycl|lift|step|push|squat", "fitness"),
     (r"meditat|breath|sleep|journal|water|gratitude|mindful", "wellness"),
@@ -411,9 +503,7 @@ async def suggest_tags(ctx: ToolContext, args: SuggestTagsArgs) -> ToolResult:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Registry
-# --------------------------------------------------------------------------------------------
+# --- registry -------------------------------------------------------------------------------
 
 ToolFn = Callable[[ToolContext, Any], Awaitable[ToolResult]]
 
@@ -451,10 +541,20 @@ TOOLS: dict[str, Tool] = {
         _tool("add_sub_habits", AddSubHabitsArgs, add_sub_habits),
         _tool("assign_tags", AssignTagsArgs, assign_tags),
         _tool("suggest_tags", SuggestTagsArgs, suggest_tags),
+        _tool("create_visualization", CreateVisualizationArgs, create_visualization),
+        _tool("get_integration_data", GetIntegrationDataArgs, get_integration_data),
+        _tool("set_reminder", SetReminderArgs, set_reminder),
     )
 }
 HABIT_WRITE_TOOLS = frozenset(
-    {"create_habit", "log_habit", "add_sub_habits", "assign_tags", "create_habit_sequence"}
+    {
+        "create_habit",
+        "log_habit",
+        "add_sub_habits",
+        "assign_tags",
+        "create_habit_sequence",
+        "set_reminder",
+    }
 )
 
 

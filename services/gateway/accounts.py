@@ -1,4 +1,4 @@
-"""Use cases of accounts: register, sign in, read and change the profile."""
+"""Use cases of accounts: register, sign in and out, refresh, change the password, the profile."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import repository
 from services.gateway.schemas import MeOut, MePatch, RegisterIn
 from services.gateway.security import hash_password, verify_password
+from services.gateway.throttle import Throttle
 from shared.db.core import User
-from shared.errors import Conflict, Unauthorized
+from shared.errors import Conflict, Unauthorized, ValidationFailed
 from shared.localtime import WEEKDAYS, parse_day_start, weekday_index
+
+LOCKED = "Too many failed sign-ins; wait before trying again."
+
+
+class WrongPassword(ValidationFailed):
+    """The current password sent to change it is wrong (not a 401: the token itself is fine)."""
 
 
 async def register(session: AsyncSession, data: RegisterIn) -> User:
@@ -25,6 +32,7 @@ async def register(session: AsyncSession, data: RegisterIn) -> User:
         day_start=parse_day_start("00:00"),
         week_start=0,
         preferences={},
+        token_version=0,
     )
     if not await repository.add_user(session, user):
         raise Conflict("An account with this email already exists.")
@@ -33,9 +41,35 @@ async def register(session: AsyncSession, data: RegisterIn) -> User:
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await repository.user_by_email(session, email.strip().lower())
-    if user is None or not verify_password(user.password_hash, password):
+    if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("Wrong email or password.")
     return user
+
+
+async def ensure_not_locked(throttle: Throttle, email: str, address: str) -> None:
+    """Refuse a sign-in while the account or the client address has too many recent failures."""
+    await throttle.ensure(throttle.account_failures, email, LOCKED)
+    await throttle.ensure(throttle.address_failures, address, LOCKED)
+
+
+async def count_failure(throttle: Throttle, email: str, address: str) -> None:
+    await throttle.hit(throttle.account_failures, email)
+    await throttle.hit(throttle.address_failures, address)
+
+
+async def change_password(
+    session: AsyncSession, user: User, current: str, new: str, now: datetime
+) -> None:
+    """Set a new password and revoke every token issued before (access and refresh)."""
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword("current_password: wrong password")
+    if current == new:
+        raise ValidationFailed("new_password: choose a password other than the current one")
+    user.password_hash = hash_password(new)
+    user.token_version += 1
+    user.updated_at = now
+    await repository.revoke_refresh_tokens_of(session, user.id, now)
+    await session.flush()
 
 
 async def current_user(session: AsyncSession, user_id: uuid.UUID) -> User:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,7 +71,15 @@ async def _check_goal(session: AsyncSession, user_id: uuid.UUID, goal_id: uuid.U
         raise NotFound("No such goal.", details={"goal_id": str(goal_id)})
 
 
-async def create_habit(session: AsyncSession, user: User, data: HabitIn, today: date) -> HabitOut:
+async def create_habit(
+    session: AsyncSession, user: User, data: HabitIn, today: date, *, max_habits: int
+) -> HabitOut:
+    # Locks the user's row, so concurrent creations cannot together pass the limit.
+    if await repository.count_active_habits(session, user.id) >= max_habits:
+        raise ValidationFailed(
+            f"You have {max_habits} habits, the most one account may have; archive one first.",
+            details=[{"loc": ["body"], "limit": max_habits}],
+        )
     if data.goal_id is not None:
         await _check_goal(session, user.id, data.goal_id)
     habit = Habit(
@@ -210,31 +219,86 @@ async def record_log(
     today = today_of(user)
     log_date = data.date or today
     check_log(habit, data, log_date, today)
-    log = await repository.insert_log(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "habit_id": habit.id,
-            "user_id": user.id,
-            "date": log_date,
-            "value": data.value,
-            "status": data.status,
-            "note": data.note,
-            "created_at": utcnow(),
-        },
-    )
+    return await write_log(session, habit, user, log_date, data.value, data.status, data.note)
+
+
+async def write_log(
+    session: AsyncSession,
+    habit: Habit,
+    user: User,
+    log_date: date,
+    value: float | None,
+    status: str,
+    note: str | None,
+    *,
+    source: str = "manual",
+) -> LogOut:
+    """Insert a checked log and stage its ``habits.log.recorded.v1`` in the same transaction.
+
+    Every log takes this path or :func:`write_logs` (the API, the assistant's rpc, integration
+    auto-logs, imports), so metrics and the other consumers see each one.
+    """
+    row = _log_row(habit, user, (log_date, value, status, note), source, utcnow())
+    log = await repository.insert_log(session, row)
+    _stage_log_event(session, row)
+    return log_out(log)
+
+
+LogEntry = tuple[date, float | None, str, str | None]  # date, value, status, note
+
+
+def _log_row(
+    habit: Habit, user: User, entry: LogEntry, source: str, now: datetime
+) -> dict[str, Any]:
+    log_date, value, status, note = entry
+    return {
+        "id": uuid.uuid4(),
+        "habit_id": habit.id,
+        "user_id": user.id,
+        "date": log_date,
+        "value": value,
+        "status": status,
+        "note": note,
+        "source": source,
+        "created_at": now,
+    }
+
+
+def _stage_log_event(session: AsyncSession, row: dict[str, Any]) -> None:
     repository.add_outbox_event(
         session,
         HabitLogRecordedV1(
-            user_id=user.id,
-            habit_id=habit.id,
-            log_id=log.id,
-            date=log.date,
-            status=data.status,
-            value=data.value,
+            user_id=row["user_id"],
+            habit_id=row["habit_id"],
+            log_id=row["id"],
+            date=row["date"],
+            status="skip" if row["status"] == "skip" else "done",
+            value=row["value"],
         ),
     )
-    return log_out(log)
+
+
+async def write_logs(
+    session: AsyncSession,
+    habit: Habit,
+    user: User,
+    logs: Sequence[LogEntry],
+    *,
+    source: str,
+) -> list[uuid.UUID]:
+    """Insert many checked logs of one habit in one statement, each with its event (imports).
+
+    The same rows and ``habits.log.recorded.v1`` events as :func:`write_log`, without a round trip
+    per log. Returns the new log ids in the order given.
+    """
+    if not logs:
+        return []
+    now = utcnow()
+    rows = [_log_row(habit, user, entry, source, now) for entry in logs]
+    await repository.insert_logs(session, rows)
+    for row in rows:
+        _stage_log_event(session, row)
+    return [row["id"] for row in rows]
 
 
 async def list_logs(

@@ -1,34 +1,58 @@
-"""The gateway's bus entry points: the habit rpc other services write through."""
+"""The gateway's bus entry points: the habit rpc other services write through.
+
+Beside it, the read of imported health data (``rpc.integrations.data.v1``) the assistant uses,
+the reminder rpc of the assistant's ``set_reminder`` tool, and the delivery of due reminders
+(``reminders.reminder.fired.v1``, staged by the gateway's own scheduler).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from faststream import Context
 from faststream.nats import NatsRouter
 from pydantic import ValidationError
 
-from services.gateway import accounts, habits, repository
+from services.gateway import accounts, habits, integrations, repository
 from services.gateway.api.deps import Runtime, today_of
+from services.gateway.portability.webhooks import EVENT_SUBJECTS, Deliverer
+from services.gateway.reminders import delivery, use_cases
+from services.gateway.reminders import repository as reminder_repository
+from services.gateway.reminders.push import PushTarget
+from services.gateway.reminders.schemas import parse_clock
 from services.gateway.schemas import HabitIn, HabitOut, HabitPatch, LogIn, LogOut
 from services.gateway.security import utcnow
+from shared.contracts import integrations as integration_rpc
 from shared.contracts.habits import (
     ADD_SUB_HABITS,
     ASSIGN_TAGS,
     CREATE,
+    DELETE_REMINDERS,
     LIST,
     LOG,
+    SET_REMINDER,
     AddSubHabits,
     AssignTags,
     CreateHabit,
+    DeleteReminders,
+    DeleteRemindersOut,
     ListHabits,
     LogHabit,
+    SetReminder,
+    SetReminderOut,
 )
 from shared.errors import ValidationFailed
+from shared.events.reminders import ReminderFiredV1
+from shared.messaging import durable_consumer
 from shared.rpc import rpc_handler
+from shared.streams import REMINDERS, stream_for
 
 RuntimeDep = Annotated[Runtime, Context("runtime")]
+DelivererDep = Annotated[Deliverer, Context("webhooks")]
 RPC_WORKERS = 16
+# A delivery may wait on several slow receivers (each up to WEBHOOK_TIMEOUT_SECONDS).
+WEBHOOK_ACK_WAIT_SECONDS = 300.0
 
 
 def _parse(model: type[HabitIn] | type[LogIn], body: dict[str, Any]) -> Any:
@@ -37,16 +61,20 @@ def _parse(model: type[HabitIn] | type[LogIn], body: dict[str, Any]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(
-            f"{where}: {first['msg']}", details=exc.errors(include_url=False, include_input=False)
-        ) from None
+        # JSON, not errors(): a validator's ctx holds the exception object, which cannot be sent.
+        details = json.loads(
+            exc.json(include_url=False, include_context=False, include_input=False)
+        )
+        raise ValidationFailed(f"{where}: {first['msg']}", details=details) from None
 
 
 async def on_create_habit(command: CreateHabit, rt: RuntimeDep) -> HabitOut:
     data: HabitIn = _parse(HabitIn, command.habit)
     async with rt.transaction() as session:
         user = await accounts.current_user(session, command.user_id)
-        return await habits.create_habit(session, user, data, today_of(user))
+        return await habits.create_habit(
+            session, user, data, today_of(user), max_habits=rt.settings.max_habits_per_user
+        )
 
 
 async def on_list_habits(command: ListHabits, rt: RuntimeDep) -> list[HabitOut]:
@@ -81,6 +109,85 @@ async def on_assign_tags(command: AssignTags, rt: RuntimeDep) -> HabitOut:
         return await habits.update_habit(session, user, command.habit_id, patch, utcnow())
 
 
+async def on_integration_data(
+    query: integration_rpc.DataQuery, rt: RuntimeDep
+) -> integration_rpc.DataOut:
+    async with rt.read() as session:
+        user = await accounts.current_user(session, query.user_id)
+        return await integrations.integration_data(
+            session,
+            user,
+            query.data_type,
+            query.days,
+            today_of(user),
+            integration=query.integration,
+            workout_type=query.workout_type,
+        )
+
+
+async def on_set_reminder(command: SetReminder, rt: RuntimeDep) -> SetReminderOut:
+    try:
+        at = parse_clock(command.time)
+    except ValueError as exc:
+        raise ValidationFailed(f"time: {exc}") from None
+    async with rt.transaction() as session:
+        user = await accounts.current_user(session, command.user_id)
+        out, created = await use_cases.set_habit_reminder(
+            session, user, command.habit_id, at, command.message, utcnow(), replace=command.replace
+        )
+    return SetReminderOut(reminder=out.model_dump(mode="json"), created=created)
+
+
+async def on_delete_reminders(command: DeleteReminders, rt: RuntimeDep) -> DeleteRemindersOut:
+    async with rt.transaction() as session:
+        user = await accounts.current_user(session, command.user_id)
+        deleted = await use_cases.delete_habit_reminders(session, user, command.habit_id)
+    return DeleteRemindersOut(deleted=deleted)
+
+
+async def on_reminder_fired(event: ReminderFiredV1, rt: RuntimeDep) -> None:
+    await delivery.publish_live(rt.broker, event)
+    if rt.push is None:
+        return
+    async with rt.read() as session:
+        subs = await reminder_repository.push_subscriptions_of(session, event.user_id)
+    targets = [PushTarget(s.endpoint, s.p256dh, s.auth) for s in subs]
+
+    async def forget(endpoints: list[str]) -> None:
+        async with rt.transaction() as session:
+            for endpoint in endpoints:
+                await reminder_repository.drop_push_endpoint(session, endpoint)
+
+    await delivery.push_all(rt.push, event, targets, forget)
+
+
+def _webhook_handler(name: str) -> Any:
+    async def on_event(event: dict[str, Any], deliverer: DelivererDep) -> None:
+        await deliverer.deliver(name, event)
+
+    on_event.__name__ = f"on_webhook_{name.replace('.', '_')}"
+    return on_event
+
+
+def add_webhook_subscribers(router: NatsRouter) -> None:
+    """One durable consumer per webhook event, on the subject it is delivered from.
+
+    A subject no stream holds yet (``reminders.reminder.due.v1`` before the reminders scheduler
+    declares its stream) gets no consumer; it is picked up once the stream exists.
+    """
+    for name, subject in EVENT_SUBJECTS.items():
+        try:
+            stream = stream_for(subject)
+        except LookupError:
+            continue
+        durable = "gateway-webhooks-" + name.replace(".", "-").replace("_", "-")
+        router.subscriber(
+            subject,
+            stream=stream,
+            **durable_consumer(durable, ack_wait=WEBHOOK_ACK_WAIT_SECONDS),
+        )(_webhook_handler(name))
+
+
 def create_router() -> NatsRouter:
     """The habit rpc subscribers, on a router of their own for each app.
 
@@ -99,4 +206,16 @@ def create_router() -> NatsRouter:
     router.subscriber(ASSIGN_TAGS, queue="gateway", max_workers=RPC_WORKERS)(
         rpc_handler(on_assign_tags)
     )
+    router.subscriber(integration_rpc.DATA, queue="gateway", max_workers=RPC_WORKERS)(
+        rpc_handler(on_integration_data)
+    )
+    for subject, handler in (
+        (SET_REMINDER, on_set_reminder),
+        (DELETE_REMINDERS, on_delete_reminders),
+    ):
+        router.subscriber(subject, queue="gateway", max_workers=RPC_WORKERS)(rpc_handler(handler))
+    router.subscriber(
+        ReminderFiredV1.subject, stream=REMINDERS, **durable_consumer("gateway-reminder-fired")
+    )(on_reminder_fired)
+    add_webhook_subscribers(router)
     return router

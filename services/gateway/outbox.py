@@ -58,7 +58,11 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # On Python 3.11 asyncio.wait_for drops a cancel that arrives as the wake event fires
+            # (a commit just before shutdown), and the loop would wait on: cancel until it ends.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1.0)
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 

@@ -19,10 +19,12 @@ from shared.db.core import (
     HabitTag,
     IdempotencyKey,
     OutboxEvent,
+    RefreshToken,
     SubHabit,
     Tag,
     User,
 )
+from shared.db.integrations import IntegrationDay, IntegrationJob, IntegrationLink
 from shared.events.base import Event
 
 # --- users ----------------------------------------------------------------------------------
@@ -51,10 +53,47 @@ async def add_user(session: AsyncSession, user: User) -> bool:
             week_start=user.week_start,
             preferences=user.preferences,
         )
-        .on_conflict_do_nothing(index_elements=[User.email])
+        # Any unique violation: the email column or its lower-cased index.
+        .on_conflict_do_nothing()
         .returning(User.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def token_version_of(session: AsyncSession, user_id: uuid.UUID) -> int | None:
+    stmt = select(User.token_version).where(User.id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# --- refresh tokens -------------------------------------------------------------------------
+
+
+def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
+    session.add(token)
+
+
+async def refresh_token_for_update(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    """The token row, locked: two concurrent uses of one token must not both succeed."""
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def revoke_refresh_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_refresh_tokens_of(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 # --- goals ----------------------------------------------------------------------------------
@@ -82,6 +121,13 @@ async def habits_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[Habit
         .order_by(Habit.created_at)
     )
     return result.scalars().all()
+
+
+async def count_active_habits(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Count the user's unarchived habits, holding their user row until the transaction ends."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    stmt = select(func.count()).where(Habit.user_id == user_id, Habit.archived_at.is_(None))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def habit_of(
@@ -182,6 +228,11 @@ async def insert_log(session: AsyncSession, values: dict[str, Any]) -> HabitLog:
     """Insert a log with one statement and return it as stored."""
     result = await session.execute(insert(HabitLog).values(**values).returning(HabitLog))
     return result.scalar_one()
+
+
+async def insert_logs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert many logs with one statement."""
+    await session.execute(insert(HabitLog), rows)
 
 
 async def logs_of(
@@ -285,3 +336,150 @@ async def unpublished_count(session: AsyncSession) -> int:
         select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
     )
     return int(result.scalar_one())
+
+
+# --- integrations (health imports) ----------------------------------------------------------
+
+_UPSERT_CHUNK = 1000
+
+
+async def upsert_integration_days(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Insert or replace daily aggregates (one statement per chunk of rows)."""
+    for at in range(0, len(rows), _UPSERT_CHUNK):
+        chunk = [{**r, "updated_at": now} for r in rows[at : at + _UPSERT_CHUNK]]
+        stmt = insert(IntegrationDay).values(chunk)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    IntegrationDay.user_id,
+                    IntegrationDay.integration,
+                    IntegrationDay.data_type,
+                    IntegrationDay.key,
+                    IntegrationDay.date,
+                ],
+                set_={
+                    "value": stmt.excluded.value,
+                    "count": stmt.excluded.count,
+                    "job_id": stmt.excluded.job_id,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )
+
+
+async def integration_days(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    data_type: str,
+    start: date,
+    end: date,
+    *,
+    integration: str | None = None,
+    key: str = "",
+) -> Sequence[IntegrationDay]:
+    """A user's daily aggregates of one data type (and key) in ``[start, end]``."""
+    stmt = select(IntegrationDay).where(
+        IntegrationDay.user_id == user_id,
+        IntegrationDay.data_type == data_type,
+        IntegrationDay.key == key,
+        IntegrationDay.date >= start,
+        IntegrationDay.date <= end,
+    )
+    if integration is not None:
+        stmt = stmt.where(IntegrationDay.integration == integration)
+    result = await session.execute(stmt.order_by(IntegrationDay.date))
+    return result.scalars().all()
+
+
+async def add_job(session: AsyncSession, job: IntegrationJob) -> None:
+    session.add(job)
+    await session.flush()
+
+
+async def job_of(
+    session: AsyncSession, user_id: uuid.UUID, job_id: uuid.UUID
+) -> IntegrationJob | None:
+    result = await session.execute(
+        select(IntegrationJob).where(IntegrationJob.id == job_id, IntegrationJob.user_id == user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def update_job(session: AsyncSession, job_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(IntegrationJob).where(IntegrationJob.id == job_id).values(**values)
+    )
+
+
+async def links_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[IntegrationLink]:
+    """The user's links whose habit is live (an archived habit is not auto-logged)."""
+    result = await session.execute(
+        select(IntegrationLink)
+        .join(Habit, Habit.id == IntegrationLink.habit_id)
+        .where(IntegrationLink.user_id == user_id, Habit.archived_at.is_(None))
+        .order_by(IntegrationLink.created_at)
+    )
+    return result.scalars().all()
+
+
+async def link_of(
+    session: AsyncSession, user_id: uuid.UUID, link_id: uuid.UUID
+) -> IntegrationLink | None:
+    result = await session.execute(
+        select(IntegrationLink).where(
+            IntegrationLink.id == link_id, IntegrationLink.user_id == user_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_link(session: AsyncSession, values: dict[str, Any]) -> IntegrationLink | None:
+    """Insert a link; None when the habit already has one."""
+    stmt = (
+        insert(IntegrationLink)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[IntegrationLink.habit_id])
+        .returning(IntegrationLink)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def delete_link(session: AsyncSession, link: IntegrationLink) -> None:
+    await session.delete(link)
+    await session.flush()
+
+
+async def log_dates_of(
+    session: AsyncSession, habit_id: uuid.UUID, start: date, end: date
+) -> set[date]:
+    """Dates in ``[start, end]`` on which the habit has any log (done or skip, any source)."""
+    result = await session.execute(
+        select(HabitLog.date)
+        .where(HabitLog.habit_id == habit_id, HabitLog.date >= start, HabitLog.date <= end)
+        .distinct()
+    )
+    return set(result.scalars().all())
+
+
+async def done_dates_by_habit(
+    session: AsyncSession, user_id: uuid.UUID, start: date, end: date
+) -> dict[uuid.UUID, set[date]]:
+    """Per live habit of the user, the dates in ``[start, end]`` with a done log."""
+    result = await session.execute(
+        select(HabitLog.habit_id, HabitLog.date)
+        .join(Habit, Habit.id == HabitLog.habit_id)
+        .where(
+            HabitLog.user_id == user_id,
+            Habit.archived_at.is_(None),
+            HabitLog.status == "done",
+            HabitLog.date >= start,
+            HabitLog.date <= end,
+        )
+        .distinct()
+    )
+    grouped: dict[uuid.UUID, set[date]] = {}
+    for habit_id, day in result.all():
+        grouped.setdefault(habit_id, set()).add(day)
+    return grouped

@@ -22,11 +22,21 @@ from pydantic import (
     model_validator,
 )
 
+from services.gateway.fields import (
+    ApiDate,
+    DisplayName,
+    Name,
+    PositiveQuantity,
+    Quantity,
+    ShortName,
+    UnitName,
+)
+from services.gateway.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 from shared.localtime import WEEKDAYS, is_valid_zone, parse_day_start
 
 MAX_SUB_HABITS = 20
 MAX_TAGS = 20
-Title = Annotated[str, Field(min_length=1, max_length=200)]
+Title = Name
 Unit = Literal["day", "week", "month", "year"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAY_ORDER: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -91,8 +101,8 @@ Schedule = Annotated[IntervalSchedule | WeekdaysSchedule, Field(discriminator="t
 
 
 class Target(Body):
-    value: float = Field(gt=0, le=1e9)
-    unit: str = Field(min_length=1, max_length=32)
+    value: PositiveQuantity
+    unit: UnitName
     direction: Literal["at_least", "at_most"] = "at_least"
 
 
@@ -113,38 +123,78 @@ def _check_zone(zone: str) -> str:
     return zone
 
 
+def normalise_email(value: str) -> str:
+    """One spelling per address: surrounding spaces dropped, lower case."""
+    return value.strip().lower()
+
+
+def _check_new_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+NewPassword = Annotated[str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+
+
 class RegisterIn(Body):
     email: str = Field(max_length=320)
-    password: str = Field(min_length=8, max_length=200)
+    password: NewPassword
     timezone: str = "UTC"
-    display_name: str | None = Field(default=None, max_length=100)
+    display_name: DisplayName | None = None
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        value = value.strip().lower()
+        value = normalise_email(value)
         if not _EMAIL.match(value):
             raise ValueError("not an email address")
         return value
 
     _zone = field_validator("timezone")(_check_zone)
+    _password = field_validator("password")(_check_new_password)
 
 
 class TokenIn(Body):
     email: str = Field(max_length=320)
     password: str = Field(max_length=200)
 
+    _email = field_validator("email")(normalise_email)
+
+
+class RefreshIn(Body):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class LogoutIn(Body):
+    """Send the refresh token too, to end the whole session and not only this access token."""
+
+    refresh_token: str | None = Field(default=None, max_length=200)
+
+
+class PasswordChangeIn(Body):
+    current_password: str = Field(max_length=200)
+    new_password: NewPassword
+
+    _password = field_validator("new_password")(_check_new_password)
+
 
 class RegisterOut(BaseModel):
     user_id: uuid.UUID
     access_token: str
     token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
 
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
 
 
 class MeOut(BaseModel):
@@ -174,7 +224,7 @@ class AIPreferencesIn(BaseModel):
 
 
 class MePatch(Body):
-    display_name: str | None = Field(default=None, max_length=100)
+    display_name: DisplayName | None = None
     timezone: str | None = None
     day_start: str | None = None
     week_start: str | None = None
@@ -216,13 +266,13 @@ GoalStatus = Literal["active", "completed", "abandoned"]
 class GoalIn(Body):
     title: Title
     description: str | None = Field(default=None, max_length=5000)
-    target_date: date | None = None
+    target_date: ApiDate | None = None
 
 
 class GoalPatch(Body):
     title: Title | None = None
     description: str | None = Field(default=None, max_length=5000)
-    target_date: date | None = None
+    target_date: ApiDate | None = None
     status: GoalStatus | None = None
 
 
@@ -238,8 +288,8 @@ class GoalOut(BaseModel):
 
 # --- habits ---------------------------------------------------------------------------------
 
-SubHabitTitle = Annotated[str, Field(min_length=1, max_length=200)]
-TagName = Annotated[str, Field(min_length=1, max_length=50)]
+SubHabitTitle = Name
+TagName = ShortName
 
 
 class HabitIn(Body):
@@ -248,7 +298,7 @@ class HabitIn(Body):
     kind: Kind = "boolean"
     schedule: Schedule = Field(default_factory=IntervalSchedule)
     target: Target | None = None
-    start_date: date | None = None
+    start_date: ApiDate | None = None
     sub_habits: list[SubHabitTitle] = Field(default_factory=list, max_length=MAX_SUB_HABITS)
     tags: list[TagName] = Field(default_factory=list, max_length=MAX_TAGS)
     goal_id: uuid.UUID | None = None
@@ -266,7 +316,7 @@ class HabitPatch(Body):
     description: str | None = Field(default=None, max_length=5000)
     schedule: Schedule | None = None
     target: Target | None = None
-    start_date: date | None = None
+    start_date: ApiDate | None = None
     sub_habits: list[SubHabitTitle] | None = Field(default=None, max_length=MAX_SUB_HABITS)
     tags: list[TagName] | None = Field(default=None, max_length=MAX_TAGS)
     goal_id: uuid.UUID | None = None
@@ -301,8 +351,8 @@ class HabitOut(BaseModel):
 
 
 class LogIn(Body):
-    date: dt.date | None = None
-    value: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    date: ApiDate | None = None
+    value: Quantity | None = None
     status: Literal["done", "skip"] = "done"
     note: str | None = Field(default=None, max_length=2000)
 

@@ -41,7 +41,7 @@ def create_app(settings: KnowledgeSettings | None = None) -> FastAPI:
     store = create_store(settings)
     broker.context.set_global("store", store)
     broker.context.set_global("settings", settings)
-    broker.include_router(handlers.router)
+    broker.include_router(handlers.subscribers.router())
 
     async def ready() -> bool:
         return await store.count() > 0

@@ -6,7 +6,6 @@ from dataclasses import asdict
 from typing import Annotated
 
 from faststream import Context
-from faststream.nats import NatsRouter
 
 from services.knowledge.config import KnowledgeSettings
 from services.knowledge.store import KnowledgeStore, SearchFilters, ingest_corpus
@@ -18,16 +17,17 @@ from shared.contracts.knowledge import (
     SearchReply,
     SearchRequest,
 )
+from shared.messaging import Subscribers
 from shared.rpc import rpc_handler
 
-router = NatsRouter()
+subscribers = Subscribers()
 Store = Annotated[KnowledgeStore, Context("store")]
 Settings = Annotated[KnowledgeSettings, Context("settings")]
 # Queries are embedded in batches by the store; workers let them arrive together.
 RPC_WORKERS = 16
 
 
-@router.subscriber(SEARCH, queue="knowledge", max_workers=RPC_WORKERS)
+@subscribers.subscriber(SEARCH, queue="knowledge", max_workers=RPC_WORKERS)
 @rpc_handler
 async def on_search(request: SearchRequest, store: Store) -> SearchReply:
     filters = None
@@ -37,7 +37,7 @@ async def on_search(request: SearchRequest, store: Store) -> SearchReply:
     return SearchReply(results=[Passage(**asdict(r)) for r in results])
 
 
-@router.subscriber(INGEST, queue="knowledge")
+@subscribers.subscriber(INGEST, queue="knowledge")
 @rpc_handler
 async def on_ingest(store: Store, settings: Settings) -> IngestReply:
     report = await ingest_corpus(store, settings.corpus_dir, progress=False)

@@ -34,7 +34,11 @@ async def sweep_forever(service: LearningService, interval: float) -> None:
 def create_app(settings: LearningSettings | None = None) -> FastAPI:
     settings = settings or LearningSettings()
     broker = create_broker(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     service = LearningService(
         session_factory(engine),
         broker,
@@ -43,7 +47,7 @@ def create_app(settings: LearningSettings | None = None) -> FastAPI:
         sweep_batch=settings.sweep_batch,
     )
     broker.context.set_global("learning", service)
-    broker.include_router(handlers.router)
+    broker.include_router(handlers.subscribers.router())
 
     async def close() -> None:
         await engine.dispose()

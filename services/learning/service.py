@@ -127,6 +127,7 @@ from shared.contracts.learning import (
     live_notifications,
 )
 from shared.db.base import utcnow
+from shared.db.erasure import erase_user
 from shared.db.learning import Nudge
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events.habits import HabitLogDeletedV1, HabitLogRecordedV1
@@ -290,6 +291,17 @@ class LearningService:
             for exp in BUILT_IN_EXPERIMENTS:
                 await repository.insert_experiment(session, _experiment_row(exp))
 
+    async def erase_user(self, user_id: uuid.UUID) -> None:
+        """Delete every learning row of a deleted account (idempotent).
+
+        The population model keeps no user's layer (``include_users=False``); the in-memory copy
+        may, so it is dropped and re-read from the stored state.
+        """
+        async with self._writing() as session:
+            await repository.lock_user(session, user_id)
+            await erase_user(session, "learning", user_id)
+        self._revision = None
+
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
         """A write transaction; if it fails, the model cache is no longer trusted."""
@@ -309,6 +321,8 @@ class LearningService:
             # One user's feedback is handled one event at a time: otherwise a handler that read
             # the feedback before a concurrent one committed could store an older inference last.
             await repository.lock_user(session, event.user_id)
+            if await repository.user_record(session, event.user_id) is None:
+                return  # the account was deleted after this event was sent: keep nothing
             fresh = await repository.record_event(
                 session, _event_row(event, event.kind, event.habit_id)
             )
@@ -332,11 +346,20 @@ class LearningService:
         """Store a log event once (learning itself follows the metrics event it causes)."""
         kind = "log_recorded" if isinstance(event, HabitLogRecordedV1) else "log_deleted"
         async with self.sessions.begin() as session:
+            # Under the user's lock, as erase_user takes it: a deletion is never overtaken.
+            await repository.lock_user(session, event.user_id)
+            if await repository.user_record(session, event.user_id) is None:
+                return  # a deleted account's late event
             await repository.record_event(session, _event_row(event, kind, event.habit_id))
 
     async def on_metrics_updated(self, event: HabitMetricsUpdatedV1) -> SweepOut:
         """Store the outcome event once, then sweep its user (idempotent, so on every delivery)."""
         async with self.sessions.begin() as session:
+            await repository.lock_user(session, event.user_id)
+            if await repository.user_record(session, event.user_id) is None:
+                return SweepOut(
+                    user_id=event.user_id, learned=0, verdict="no_user", nudge=None, retry_at=None
+                )
             await repository.record_event(
                 session, _event_row(event, "metrics_updated", event.habit_id)
             )

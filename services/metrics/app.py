@@ -16,11 +16,15 @@ from shared.service import create_bus_service_app, database_check, redis_check
 def create_app(settings: MetricsSettings | None = None) -> FastAPI:
     settings = settings or MetricsSettings()
     broker = create_broker(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     redis = Redis.from_url(settings.redis_url)
     service = MetricsService(session_factory(engine), redis, broker)
     broker.context.set_global("metrics", service)
-    broker.include_router(handlers.router)
+    broker.include_router(handlers.subscribers.router())
 
     async def close() -> None:
         await redis.aclose()

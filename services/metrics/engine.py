@@ -443,9 +443,8 @@ def _ratio(satisfied: int, missed: int) -> float | None:
     return satisfied / counted if counted else None
 
 
-def _one_day_metrics(habit: HabitSpec, days: _Days, unit: str) -> HabitMetrics:
-    """Metrics when every period is one day: a daily interval or a weekdays schedule."""
-    n = days.n
+def _one_day_states(habit: HabitSpec, days: _Days) -> bytearray:
+    """Return the letter of each day (``S``, ``M``, ``E`` or ``U``) when every period is a day."""
     if habit.kind == "boolean":
         states = bytearray(days.done.translate(_DONE_TO_STATE))
     else:
@@ -457,7 +456,14 @@ def _one_day_metrics(habit: HabitSpec, days: _Days, unit: str) -> HabitMetrics:
         states[i] = _E
     if habit.schedule.type == "weekdays":
         for offset in _unscheduled_offsets(habit.schedule, habit.start_date.weekday()):
-            states[offset::7] = b"U" * len(range(offset, n, 7))
+            states[offset::7] = b"U" * len(range(offset, days.n, 7))
+    return states
+
+
+def _one_day_metrics(habit: HabitSpec, days: _Days, unit: str) -> HabitMetrics:
+    """Metrics when every period is one day: a daily interval or a weekdays schedule."""
+    n = days.n
+    states = _one_day_states(habit, days)
     if states[-1] == _M:
         states[-1] = _P
     current, longest = _streaks(states)
@@ -521,10 +527,9 @@ def _month_start(month: int) -> int:
     return date(year, month % 12 + 1, 1).toordinal()
 
 
-def _block_metrics(habit: HabitSpec, days: _Days, unit: str) -> HabitMetrics:
-    """Metrics for periods longer than a day (weeks, months, years, or ``every`` > 1 days)."""
+def _block_states(habit: HabitSpec, days: _Days, bounds: list[tuple[int, int]]) -> bytearray:
+    """Return the letter (``S``, ``M`` or ``E``) of each multi-day period in ``bounds``."""
     n = days.n
-    bounds = _block_bounds(habit, n)
     skipped_before = list(accumulate(days.skipped, initial=0))
     states = bytearray(len(bounds))
     if habit.kind == "boolean":
@@ -540,24 +545,34 @@ def _block_metrics(habit: HabitSpec, days: _Days, unit: str) -> HabitMetrics:
                 states[j] = _S
             else:
                 states[j] = _M
+        return states
+    target = _target(habit)
+    values = days.values
+    for j, (a, b) in enumerate(bounds):
+        lo = a if a > 0 else 0
+        hi = b + 1 if b < n else n
+        unskipped = b + 1 - lo - (skipped_before[hi] - skipped_before[lo])
+        if unskipped == 0:
+            states[j] = _E
+        elif _quantity_met(target, math.fsum(values[lo:hi]), unskipped, b - a + 1):
+            states[j] = _S
+        else:
+            states[j] = _M
+    return states
+
+
+def _block_metrics(habit: HabitSpec, days: _Days, unit: str) -> HabitMetrics:
+    """Metrics for periods longer than a day (weeks, months, years, or ``every`` > 1 days)."""
+    n = days.n
+    bounds = _block_bounds(habit, n)
+    states = _block_states(habit, days, bounds)
+    if habit.kind == "boolean":
         total = days.done.count(1)
         last_index = days.done.rfind(1)
         last = days.day(last_index) if last_index >= 0 else None
     else:
-        target = _target(habit)
-        values = days.values
-        for j, (a, b) in enumerate(bounds):
-            lo = a if a > 0 else 0
-            hi = b + 1 if b < n else n
-            unskipped = b + 1 - lo - (skipped_before[hi] - skipped_before[lo])
-            if unskipped == 0:
-                states[j] = _E
-            elif _quantity_met(target, math.fsum(values[lo:hi]), unskipped, b - a + 1):
-                states[j] = _S
-            else:
-                states[j] = _M
         total = states.count(b"S")
-        last = _last_quantity_completion(target, days, values, bounds, states)
+        last = _last_quantity_completion(_target(habit), days, days.values, bounds, states)
     if states[-1] == _M:
         states[-1] = _P
     current, longest = _streaks(states)

@@ -34,6 +34,7 @@ class HabitRecord:
     timezone: str
     day_start: time
     week_start: int
+    title: str = ""
 
 
 async def habit_record(session: AsyncSession, habit_id: uuid.UUID) -> HabitRecord | None:
@@ -51,6 +52,7 @@ async def habit_record(session: AsyncSession, habit_id: uuid.UUID) -> HabitRecor
                 User.timezone,
                 User.day_start,
                 User.week_start,
+                Habit.title,
             )
             .join(User, User.id == Habit.user_id)
             .where(Habit.id == habit_id)
@@ -69,6 +71,7 @@ async def habit_record(session: AsyncSession, habit_id: uuid.UUID) -> HabitRecor
         timezone=row.timezone,
         day_start=row.day_start,
         week_start=row.week_start,
+        title=row.title,
     )
 
 
@@ -93,6 +96,18 @@ async def save_metrics(session: AsyncSession, values: dict[str, Any]) -> None:
             set_={k: stmt.excluded[k] for k in values if k != "habit_id"},
         )
     )
+
+
+async def stored_streak(session: AsyncSession, habit_id: uuid.UUID) -> int | None:
+    """The ``current_streak`` stored by the previous recompute, if any."""
+    stmt = select(HabitMetricsRow.current_streak).where(HabitMetricsRow.habit_id == habit_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def habit_ids_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """The habits of a user that have stored metrics (and so, maybe, a cache entry)."""
+    stmt = select(HabitMetricsRow.habit_id).where(HabitMetricsRow.user_id == user_id)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def drop_metrics(session: AsyncSession, habit_id: uuid.UUID) -> None:

@@ -20,9 +20,15 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.metrics import engine, repository
+from services.metrics.history import history
 from services.metrics.repository import HabitRecord
 from shared.contracts.metrics import (
     HabitMetricsOut,
+    HistoryDay,
+    HistoryOut,
+    HistoryPeriod,
+    HistoryQuery,
+    HistoryStreak,
     MetricsQuery,
     RangeQuery,
     StrengthOut,
@@ -32,8 +38,9 @@ from shared.contracts.metrics import (
     TrendQuery,
 )
 from shared.db.base import utcnow
+from shared.db.erasure import erase_user
 from shared.errors import NotFound, ValidationFailed
-from shared.events.metrics import HabitMetricsUpdatedV1
+from shared.events.metrics import HabitMetricsUpdatedV1, StreakEndedV1
 from shared.localtime import local_today
 from shared.messaging import publish_event
 
@@ -41,6 +48,7 @@ CACHE_TTL_SECONDS = 24 * 3600
 MAX_RANGE_DAYS = 3653  # ten years
 DEFAULT_STRENGTH_DAYS = 90
 DEFAULT_TREND_DAYS = 365
+DEFAULT_HISTORY_DAYS = 90
 
 
 class Coalescer:
@@ -164,6 +172,7 @@ class MetricsService:
             today = self.today(record.timezone, record.day_start)
             metrics = engine.compute_metrics(habit_spec(record), logs, today)
             out = metrics_out(habit_id, today, metrics)
+            previous = await repository.stored_streak(session, habit_id)
             await repository.save_metrics(
                 session,
                 {**out.model_dump(), "user_id": record.user_id, "computed_at": self.clock()},
@@ -179,7 +188,29 @@ class MetricsService:
                 metrics=out.model_dump(mode="json", exclude={"habit_id", "as_of"}),
             ),
         )
+        if previous is not None and out.current_streak < previous:
+            await publish_event(
+                self.broker,
+                StreakEndedV1(
+                    # One id per habit, date and broken run: a redelivered recompute is deduped.
+                    event_id=uuid.uuid5(habit_id, f"streak-broken:{today}:{previous}"),
+                    user_id=record.user_id,
+                    habit_id=habit_id,
+                    as_of=today,
+                    previous_streak=previous,
+                    current_streak=out.current_streak,
+                    streak_unit=out.streak_unit,
+                ),
+            )
         return out
+
+    async def erase_user(self, user_id: uuid.UUID) -> None:
+        """Delete every metrics row and cache entry of a deleted account (idempotent)."""
+        async with self.sessions.begin() as session:
+            habit_ids = await repository.habit_ids_of_user(session, user_id)
+            await erase_user(session, "metrics", user_id)
+        if habit_ids:
+            await self.redis.delete(*(cache_key(h) for h in habit_ids))
 
     async def _cached_today(self, query: MetricsQuery) -> HabitMetricsOut | None:
         raw = await self.redis.get(cache_key(query.habit_id))
@@ -252,4 +283,29 @@ class MetricsService:
             start=start,
             end=end,
             points=[TrendPointOut(**asdict(p)) for p in points],
+        )
+
+    async def history(self, query: HistoryQuery) -> HistoryOut:
+        """The day-by-day history charts draw, by the rules of the metrics themselves."""
+        async with self.sessions() as session:
+            record, logs = await self._owned(session, query.user_id, query.habit_id)
+        end = query.end or self.today(record.timezone, record.day_start)
+        span = query.days or DEFAULT_HISTORY_DAYS
+        start = query.start or end - timedelta(days=span - 1)
+        check_range(start, end)
+        h = history(habit_spec(record), logs, start, end, query.window, query.granularity)
+        return HistoryOut(
+            habit_id=query.habit_id,
+            title=record.title,
+            kind=record.kind,
+            target=record.target,
+            # Nothing is drawn before the habit starts: the range begins there at the earliest.
+            start=max(start, min(record.start_date, end)),
+            end=end,
+            window=query.window,
+            granularity=query.granularity,
+            streak_unit=h.streak_unit,
+            days=[HistoryDay(**asdict(d)) for d in h.days],
+            streaks=[HistoryStreak(**asdict(r)) for r in h.streaks],
+            periods=[HistoryPeriod(**asdict(p)) for p in h.periods],
         )

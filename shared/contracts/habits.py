@@ -56,3 +56,39 @@ class AssignTags(HabitCommand):
 
     habit_id: uuid.UUID
     tags: list[str] = Field(min_length=1, max_length=20)
+
+
+SET_REMINDER = "rpc.habits.set_reminder.v1"
+DELETE_REMINDERS = "rpc.habits.delete_reminders.v1"
+
+
+class SetReminder(HabitCommand):
+    """Remind the user of a habit (or to check in, without ``habit_id``) at a local time.
+
+    ``time`` is ``HH:MM`` in the user's zone. With ``replace`` the habit's existing reminder is
+    moved rather than a second one added; a reminder already at that time is left as it is.
+    """
+
+    habit_id: uuid.UUID | None = None
+    time: str = Field(max_length=8)
+    message: str | None = Field(default=None, max_length=500)
+    replace: bool = True
+
+
+class DeleteReminders(HabitCommand):
+    """Delete a habit's reminders (without ``habit_id``: the free check-ins)."""
+
+    habit_id: uuid.UUID | None = None
+
+
+class SetReminderOut(BaseModel):
+    """The reminder as ``GET /v1/reminders/{id}`` shows it, and whether it is new."""
+
+    reminder: dict[str, Any]
+    created: bool
+
+
+class DeleteRemindersOut(BaseModel):
+    """How many reminders were deleted."""
+
+    deleted: int

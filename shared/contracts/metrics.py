@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 GET = "rpc.metrics.get.v1"
 STRENGTH = "rpc.metrics.strength.v1"
 TREND = "rpc.metrics.trend.v1"
+HISTORY = "rpc.metrics.history.v1"
 
 
 class MetricsQuery(BaseModel):
@@ -88,3 +89,57 @@ class TrendOut(BaseModel):
     start: date
     end: date
     points: list[TrendPointOut]
+
+
+class HistoryQuery(RangeQuery):
+    """Ask for a habit's day-by-day history (what charts draw); default: the last 90 days.
+
+    ``days`` counts back from ``end`` when ``start`` is absent.
+    """
+
+    days: int | None = Field(None, ge=1, le=3653, description="days ending on `end`")
+    window: int = Field(30, ge=1, le=365, description="days in the rolling completion rate")
+    granularity: Literal["week", "month"] = "week"
+
+
+class HistoryDay(BaseModel):
+    """One local date: its status, a quantity habit's sum, the rolling rate and the strength."""
+
+    date: date
+    status: Literal["completed", "missed", "skipped", "unscheduled", "pending", "none"]
+    value: float | None
+    rate: float | None
+    strength: float
+
+
+class HistoryStreak(BaseModel):
+    """A run of satisfied periods from its first to its last day, ``length`` in the unit."""
+
+    start: date
+    end: date
+    length: int
+
+
+class HistoryPeriod(BaseModel):
+    """Completed days (and a quantity habit's total) in one ISO week or calendar month."""
+
+    period: str
+    completed: int
+    total: float | None
+
+
+class HistoryOut(BaseModel):
+    """A habit's history with what a chart needs to label it."""
+
+    habit_id: uuid.UUID
+    title: str
+    kind: str
+    target: dict[str, Any] | None
+    start: date
+    end: date
+    window: int
+    granularity: Literal["week", "month"]
+    streak_unit: str
+    days: list[HistoryDay]
+    streaks: list[HistoryStreak]
+    periods: list[HistoryPeriod]

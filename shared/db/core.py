@@ -34,6 +34,9 @@ class User(Timestamped, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("week_start BETWEEN 0 AND 6", name="week_start_range"),
+        # One person, one account: `A@x.com` and ` a@x.com` are the same address.
+        CheckConstraint("email = lower(btrim(email))", name="email_normalised"),
+        Index("uq_users_email_lower", text("lower(email)"), unique=True),
         SCHEMA,
     )
 
@@ -46,6 +49,28 @@ class User(Timestamped, Base):
     week_start: Mapped[int] = mapped_column(SmallInteger, default=0)
     chronotype: Mapped[str | None] = mapped_column(String(16))
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Carried by every token as `ver`; bumped when the password changes, which revokes them all.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class RefreshToken(Base):
+    """An opaque refresh token (only its SHA-256 is stored), one link of a rotation family.
+
+    Each use replaces it with a new token of the same family; a token used twice means it was
+    stolen, and the whole family is revoked.
+    """
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index(None, "user_id"), Index(None, "family_id"), SCHEMA)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core.users.id", ondelete="CASCADE"))
+    family_id: Mapped[uuid.UUID] = mapped_column()
+    token_version: Mapped[int] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Goal(Timestamped, Base):
@@ -136,6 +161,8 @@ class HabitLog(Base):
     value: Mapped[float | None] = mapped_column(Numeric(asdecimal=False))
     status: Mapped[str] = mapped_column(String(8), default="done")
     note: Mapped[str | None] = mapped_column(Text)
+    # "manual" (the API, the assistant) or "integration" (auto-logged from imported health data).
+    source: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

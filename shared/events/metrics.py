@@ -18,4 +18,19 @@ class HabitMetricsUpdatedV1(Event):
     metrics: dict[str, Any]
 
 
-METRICS_EVENTS: tuple[type[Event], ...] = (HabitMetricsUpdatedV1,)
+class StreakEndedV1(Event):
+    """A habit's current streak fell below what it was at the previous recompute.
+
+    Published by the metrics service beside ``metrics.habit.updated.v1`` when a recompute finds
+    ``current_streak`` lower than the stored one: a period was missed (or a log deleted).
+    """
+
+    subject = "metrics.streak.ended.v1"
+    habit_id: uuid.UUID
+    as_of: date
+    previous_streak: int
+    current_streak: int
+    streak_unit: str
+
+
+METRICS_EVENTS: tuple[type[Event], ...] = (HabitMetricsUpdatedV1, StreakEndedV1)

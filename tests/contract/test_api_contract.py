@@ -13,8 +13,12 @@ def _schema(spec: dict[str, Any], name: str) -> set[str]:
 
 def test_openapi_carries_the_contract_fields() -> None:
     spec = create_app().openapi()
-    assert _schema(spec, "RegisterOut") == {"user_id", "access_token", "token_type"}
-    assert _schema(spec, "TokenOut") == {"access_token", "token_type", "expires_in"}
+    # Backward compatible: the design's fields, plus the refresh token of docs/security.md.
+    refresh = {"refresh_token", "refresh_expires_in"}
+    assert _schema(spec, "RegisterOut") == {
+        "user_id", "access_token", "token_type", "expires_in", *refresh
+    }  # fmt: skip
+    assert _schema(spec, "TokenOut") == {"access_token", "token_type", "expires_in", *refresh}
     assert {"id", "email", "display_name", "timezone", "day_start", "week_start", "chronotype",
             "preferences"} == _schema(spec, "MeOut")  # fmt: skip
     assert _schema(spec, "LogOut") == {

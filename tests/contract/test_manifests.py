@@ -7,6 +7,7 @@ kustomize would refuse: a JSON 6902 operation on a path that a targeted resource
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -14,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -365,3 +368,151 @@ def test_prod_pins_every_habyss_image_and_dev_runs_one_replica(
     assert all(image.endswith(":1.0.0") for image in prod), prod
     replicas = [d["spec"]["replicas"] for d in rendered["dev"] if d["kind"] == "Deployment"]
     assert replicas and set(replicas) == {1}
+
+
+# --- what an SRE checks before applying them --------------------------------------------------
+
+KUBERNETES_VERSION = "1.32"
+# Custom resources of the Prometheus Operator: kubernetes-validate has no schema for them, so
+# their shape is checked by the tests below instead.
+OPERATOR_KINDS = {"PodMonitor", "PrometheusRule"}
+SECRET_WORDS = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|DATABASE_URL|API_KEY|VAPID", re.I)
+EXPORTER_SERIES = {
+    "jetstream_consumer_num_pending",
+    "jetstream_consumer_num_ack_pending",
+    "jetstream_stream_total_messages",
+}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_rendered_resource_matches_the_kubernetes_schema(
+    rendered: dict[str, list[Resource]], overlay: str
+) -> None:
+    problems = []
+    for doc in rendered[overlay]:
+        if doc["kind"] in OPERATOR_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            problems.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message}")
+    assert problems == []
+
+
+def test_the_validator_rejects_a_misspelt_field() -> None:
+    deployment = copy.deepcopy(_deployment("gateway"))
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def _pods(docs: list[Resource]) -> list[tuple[str, Resource]]:
+    """Each Deployment's and Job's name with its pod template."""
+    return [
+        (d["metadata"]["name"], d["spec"]["template"])
+        for d in docs
+        if d["kind"] in ("Deployment", "Job")
+    ]
+
+
+def _selects(selector: Resource, labels: dict[str, str]) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value = labels.get(expression["key"])
+        if expression["operator"] == "In" and value not in expression["values"]:
+            return False
+        if expression["operator"] == "Exists" and value is None:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_deployment_is_probed_budgeted_and_locked_down(
+    rendered: dict[str, list[Resource]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    budgets = [d["spec"]["selector"] for d in docs if d["kind"] == "PodDisruptionBudget"]
+    for doc in docs:
+        if doc["kind"] != "Deployment":
+            continue
+        pod = doc["spec"]["template"]
+        for container in pod["spec"]["containers"]:
+            assert {"readinessProbe", "livenessProbe", "startupProbe"} <= set(container), doc
+        _assert_locked_down(pod["spec"])
+        labels = pod["metadata"]["labels"]
+        assert sum(_selects(b, labels) for b in budgets) == 1, doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_traffic_is_denied_but_for_the_flows_of_the_design(
+    rendered: dict[str, list[Resource]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    deny = policies["default-deny"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    pods = _pods(docs)
+    for name, spec in policies.items():
+        # A policy that selects no pod is a typo that silently allows nothing.
+        assert any(
+            _selects(spec["podSelector"], p["metadata"].get("labels", {})) for _, p in pods
+        ), name
+
+    def ingress_ports(labels: dict[str, str]) -> set[int]:
+        return {
+            port["port"]
+            for spec in policies.values()
+            if "Ingress" in spec["policyTypes"] and _selects(spec["podSelector"], labels)
+            for rule in spec.get("ingress", [])
+            if "from" not in rule  # open to any source
+            for port in rule.get("ports", [])
+        }
+
+    # Only the gateway takes traffic from anywhere; the others only from monitoring or the bus.
+    for name, pod in pods:
+        open_ports = ingress_ports(pod["metadata"].get("labels", {}))
+        assert open_ports == ({8000} if name == "gateway" else set()), name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_come_from_secret_objects_never_config_maps(
+    rendered: dict[str, list[Resource]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    for doc in docs:
+        if doc["kind"] == "ConfigMap":
+            leaked = [k for k in doc.get("data", {}) if SECRET_WORDS.search(k)]
+            assert leaked == [], doc["metadata"]["name"]
+    for name, pod in _pods(docs):
+        for container in pod["spec"]["containers"]:
+            for env in container.get("env", []):
+                if SECRET_WORDS.search(env["name"]):
+                    assert "secretKeyRef" in env.get("valueFrom", {}), (name, env["name"])
+
+
+def test_the_slo_rules_read_only_series_that_exist(rendered: dict[str, list[Resource]]) -> None:
+    import services.gateway.outbox  # noqa: F401  (registers the outbox counters)
+    import shared.slo_metrics  # noqa: F401
+
+    docs = rendered["prod"]
+    (rule,) = [d for d in docs if d["kind"] == "PrometheusRule"]
+    alerts = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    records = {r["record"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r}
+    # The issue's four: error rate, turn latency, consumer lag, DLQ growth.
+    assert {"HabyssErrorBudgetFastBurn", "HabyssChatTurnsSlow", "HabyssConsumerLag",
+            "HabyssDeadLettersGrowing"} <= set(alerts)  # fmt: skip
+    ours = {m.name for m in REGISTRY.collect()}
+    for group in rule["spec"]["groups"]:
+        for r in group["rules"]:
+            for series in re.findall(r"\b(?:habyss|jetstream)_[a-z_]+\b", r["expr"]):
+                base = re.sub(r"_(bucket|count|sum|total)$", "", series)
+                assert base in ours or series in EXPORTER_SERIES, (r.get("alert"), series)
+            for used in re.findall(r"\bhabyss:[a-z0-9_:]+", r["expr"]):
+                assert used in records, used
+    for alert in alerts.values():
+        assert alert["labels"]["severity"] in {"page", "ticket"}
+        assert alert["annotations"]["runbook"].startswith("docs/slo.md#")
+    monitors = [d for d in docs if d["kind"] == "PodMonitor"]
+    assert monitors and monitors[0]["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics"

@@ -91,7 +91,7 @@ async def test_unknown_zone_and_bad_profile_fields_are_refused(client: httpx.Asy
     assert (me["timezone"], me["day_start"], me["week_start"]) == ("UTC", "00:00", "monday")
     bad = await client.post(
         "/v1/auth/register",
-        json={"email": "zone@example.com", "password": "long enough", "timezone": "Nowhere/X"},
+        json={"email": "zone@example.com", "password": "long enough here", "timezone": "Nowhere/X"},
     )
     _assert_error(bad, 422, "validation_error")
 
@@ -127,13 +127,13 @@ async def test_expired_forged_and_missing_tokens_are_refused(
 
 async def test_wrong_password_and_taken_email(client: httpx.AsyncClient) -> None:
     email = "taken@example.com"
-    first = await client.post("/v1/auth/register", json={"email": email, "password": "12345678"})
+    first = await client.post("/v1/auth/register", json={"email": email, "password": "taken-pw-1"})
     assert first.status_code in (201, 409)
-    again = await client.post("/v1/auth/register", json={"email": email, "password": "12345678"})
+    again = await client.post("/v1/auth/register", json={"email": email, "password": "taken-pw-1"})
     _assert_error(again, 409, "conflict")
     wrong = await client.post("/v1/auth/token", json={"email": email, "password": "nope-nope"})
     _assert_error(wrong, 401, "unauthorized")
-    right = await client.post("/v1/auth/token", json={"email": email, "password": "12345678"})
+    right = await client.post("/v1/auth/token", json={"email": email, "password": "taken-pw-1"})
     assert right.status_code == 200
     assert right.json()["token_type"] == "bearer"
     assert right.json()["expires_in"] > 0

@@ -8,6 +8,7 @@ import uuid
 import nats
 import pytest
 from faststream.nats import NatsRouter
+from prometheus_client import REGISTRY
 
 from services.gateway.config import GatewaySettings
 from shared.events.habits import HabitArchivedV1
@@ -33,6 +34,12 @@ async def _delete_consumer(url: str, durable: str) -> None:
 pytestmark = pytest.mark.integration
 
 
+def dead_lettered() -> float:
+    """The DLQ counter the alert rules read, for the subject this test poisons."""
+    labels = {"subject": "habits.habit.archived.v1"}
+    return REGISTRY.get_sample_value("habyss_dead_letters_total", labels) or 0.0
+
+
 async def test_failing_handler_is_retried_then_dead_lettered(settings: GatewaySettings) -> None:
     marker = uuid.uuid4()
     attempts: dict[str, int] = {}
@@ -51,6 +58,7 @@ async def test_failing_handler_is_retried_then_dead_lettered(settings: GatewaySe
     broker = create_broker(settings.model_copy(update={"service_name": "test"}))
     broker.include_router(router)
     poison = HabitArchivedV1(user_id=uuid.UUID(int=2), habit_id=marker)  # always fails
+    dead_before = dead_lettered()
     flaky = HabitArchivedV1(user_id=uuid.UUID(int=3), habit_id=marker)  # fails once
     try:
         await broker.connect()
@@ -60,7 +68,9 @@ async def test_failing_handler_is_retried_then_dead_lettered(settings: GatewaySe
             await publish_event(broker, poison)
             await publish_event(broker, flaky)
             letters = await dead.wait_for(
-                lambda s, body: body.get("habit_id") == str(marker), count=1, timeout=30
+                lambda s, body: body.get("habit_id") == str(marker),
+                count=1,
+                timeout=30,
             )
             await asyncio.sleep(0.5)
     finally:
@@ -73,3 +83,5 @@ async def test_failing_handler_is_retried_then_dead_lettered(settings: GatewaySe
     subject, _, headers = next(m for m in dead.messages if m[1]["event_id"] == str(poison.event_id))
     assert subject == "dlq.habits.habit.archived.v1"
     assert "boom" in headers["Habyss-Error"]
+    # The DLQ-growth alert reads this counter: one poison message, one count.
+    assert dead_lettered() == dead_before + 1

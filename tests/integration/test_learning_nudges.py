@@ -7,7 +7,7 @@ import asyncio
 import time as time_module
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,7 @@ from shared.db.engine import create_engine, session_factory
 from shared.db.learning import ExperimentExposure, Nudge
 from shared.messaging import create_broker, declare_streams
 from shared.rpc import call
-from tests.support import BusObserver, auth, create_habit, register, served
+from tests.support import BusObserver, auth, register, served
 from tests.unit.learning.population import Population, SimUser, simulate_population
 
 pytestmark = pytest.mark.integration
@@ -267,9 +267,10 @@ async def backfilled_habit(
     written through the API would each sweep the user, and a sweep halfway through the history
     would see a different pattern.
     """
-    probe = await create_habit(client, user, title="probe")
-    await client.delete(f"/v1/habits/{probe['id']}", headers=auth(user))
-    today = date.fromisoformat(probe["start_date"])
+    # The user's local date is computed here, not read off a probe habit: a probe's events would
+    # sweep the user, and a sweep landing after the insert below would nudge before the test asks.
+    me = (await client.get("/v1/me", headers=auth(user))).json()
+    today = datetime.now(ZoneInfo(me["timezone"])).date()
     habit_id, user_id = uuid.uuid4(), uuid.UUID(user["x-user-id"])
     async with engine.begin() as conn:
         await conn.execute(

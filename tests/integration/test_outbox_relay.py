@@ -19,7 +19,7 @@ from services.gateway.outbox import OutboxRelay
 from shared.db.engine import create_engine, session_factory
 from shared.events.habits import HabitArchivedV1
 from shared.messaging import create_broker, declare_streams, publish_raw
-from tests.integration.conftest import alembic_config, recreate_database
+from tests.integration.servers import alembic_config, recreate_database
 from tests.support import BusObserver
 
 pytestmark = pytest.mark.integration

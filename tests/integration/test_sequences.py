@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.gateway.config import GatewaySettings
 from shared.db.agent import HabitSequence
-from tests.support import auth, register
+from tests.support import BusObserver, auth, register
 
 
 async def draft(client: httpx.AsyncClient, user: dict[str, str], goal: str) -> dict[str, Any]:
@@ -47,7 +48,10 @@ async def wait_for_sequence(
 
 
 async def test_a_draft_is_activated_once_and_advances_when_its_phase_is_stable(
-    client: httpx.AsyncClient, agent_service: FastAPI, engine: AsyncEngine
+    client: httpx.AsyncClient,
+    agent_service: FastAPI,
+    engine: AsyncEngine,
+    settings: GatewaySettings,
 ) -> None:
     user = await register(client)
     seq = await draft(client, user, "I want to run a 5K in 8 weeks")
@@ -98,9 +102,16 @@ async def test_a_draft_is_activated_once_and_advances_when_its_phase_is_stable(
             )
         )
     some_habit = next(iter(created.values()))
-    await client.post(f"/v1/habits/{some_habit}/logs", json={}, headers=auth(user))
-    advanced = await wait_for_sequence(client, user, seq["id"], lambda b: b["current_phase"] == 2)
+    async with BusObserver(settings.nats_url, "sequences.phase.advanced.v1") as bus:
+        await client.post(f"/v1/habits/{some_habit}/logs", json={}, headers=auth(user))
+        advanced = await wait_for_sequence(
+            client, user, seq["id"], lambda b: b["current_phase"] == 2
+        )
+        announced = await bus.wait_for(lambda s, b: b["sequence_id"] == seq["id"], count=1)
     assert advanced["current_phase"] == 2
+    # Announced once, after the commit (what the sequence.phase_advanced webhook delivers).
+    assert [(e["phase"], e["completed"]) for e in announced] == [(2, False)]
+    assert announced[0]["user_id"] == user["x-user-id"]
     second = {h["name"] for h in phases[1]["habits"]} | set(phases[1]["carried_forward"])
     assert {h["name"] for h in advanced["habits"] if h["phase"] == 2} == second
     now = await titles(client, user)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.gateway import accounts, repository
 from services.gateway.api.deps import CallerId, Runtime, RuntimeDep, today_of
-from services.gateway.api.errors import ERROR_RESPONSES
+from services.gateway.api.errors import ERROR_RESPONSES, THROTTLED
 from services.gateway.assistant import HabitGlance, PlanGlance, assistant_context
 from shared.contracts import metrics as metrics_rpc
 from shared.contracts.agent import (
@@ -79,8 +79,9 @@ SSE_DESCRIPTION = """Send a message to the assistant and watch it work, as Serve
 Events (each `event: <type>` with a JSON `data` line), in order: `run.started` (with
 `conversation_id` and `turn_id`), then any of `text.delta` (`text`), `tool.call.started`
 (`call_id`, `name`, `arguments`), `tool.call.completed` (`call_id`, `name`, `result`,
-`is_error`) and `card` (`card`: a `habit_created` habit, or a `habit_sequence` plan with its
-`sequence_id`, to activate with `POST /v1/sequences/{id}/activate`), then exactly one of
+`is_error`) and `card` (`card`: a `habit_created` habit, a `habit_sequence` plan with its
+`sequence_id`, to activate with `POST /v1/sequences/{id}/activate`, or a `visualization` with a
+Vega-Lite `spec`, see docs/charts.md), then exactly one of
 `run.completed` (`text`, `stop_reason`, `tokens`) or `run.failed` (`code`, `message`).
 
 Omit `conversation_id` to start a conversation; reuse the one from `run.started` to continue it.
@@ -204,6 +205,7 @@ async def _events(
     "/chat",
     response_class=StreamingResponse,
     responses={
+        **THROTTLED,
         200: {
             "content": {"text/event-stream": {}, "application/json": {}},
             "description": "SSE stream of the turn's events",
@@ -221,6 +223,21 @@ async def chat(body: ChatIn, request: Request, caller: CallerId, rt: RuntimeDep)
             CONVERSATION,
             ConversationQuery(user_id=caller, conversation_id=body.conversation_id),
         )
+    throttle = rt.throttle
+    await throttle.take(throttle.chat_turns, str(caller), "Too many messages; slow down a little.")
+    stream_id = uuid.uuid4().hex
+    await throttle.open_stream(str(caller), stream_id)
+    try:
+        return await _run_turn(body, request, caller, rt, user, stream_id)
+    except BaseException:
+        await throttle.close_stream(str(caller), stream_id)
+        raise
+
+
+async def _run_turn(
+    body: ChatIn, request: Request, caller: uuid.UUID, rt: Runtime, user: User, stream_id: str
+) -> Any:
+    """Queue the turn and answer with its events; the stream slot is released when they end."""
     turn = ChatTurnRequestedV1(
         user_id=caller,
         conversation_id=body.conversation_id or uuid.uuid4(),
@@ -245,6 +262,7 @@ async def chat(body: ChatIn, request: Request, caller: CallerId, rt: RuntimeDep)
             events = [e async for e in _events(sub, turn, None) if e is not None]
         finally:
             await sub.unsubscribe()
+            await rt.throttle.close_stream(str(caller), stream_id)
         return JSONResponse(
             {
                 "conversation_id": str(turn.conversation_id),
@@ -260,6 +278,7 @@ async def chat(body: ChatIn, request: Request, caller: CallerId, rt: RuntimeDep)
                 yield ": keep-alive\n\n" if event is None else _sse(event["type"], event)
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await rt.throttle.close_stream(str(caller), stream_id)
                 await sub.unsubscribe()
 
     return StreamingResponse(

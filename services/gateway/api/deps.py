@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,12 +16,17 @@ from faststream.nats import NatsBroker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.gateway import repository, tokens
 from services.gateway.config import GatewaySettings
 from services.gateway.outbox import OutboxRelay
-from services.gateway.security import read_token, utcnow
+from services.gateway.reminders.push import PushAdapter
+from services.gateway.security import AccessClaims, utcnow
+from services.gateway.throttle import Throttle
 from shared.db.core import User
 from shared.errors import Unauthorized
 from shared.localtime import local_today
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,6 +36,9 @@ class Runtime:
     relay: OutboxRelay
     broker: NatsBroker
     redis: Redis
+    throttle: Throttle
+    # None when no push adapter is configured (Web Push without VAPID keys is off).
+    push: PushAdapter | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -52,17 +61,40 @@ def runtime(request: Request) -> Runtime:
 _bearer = HTTPBearer(auto_error=False, description="The access token from /v1/auth/token")
 
 
-def caller_id(
+async def caller_claims(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> uuid.UUID:
+) -> AccessClaims:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an access token as 'Authorization: Bearer <token>'.")
-    return read_token(credentials.credentials, runtime(request).settings.jwt_secret)
+    rt = runtime(request)
+
+    async def current_version(user_id: uuid.UUID) -> int | None:
+        async with rt.read() as session:
+            return await repository.token_version_of(session, user_id)
+
+    return await tokens.check_access(
+        credentials.credentials, rt.settings, rt.redis, current_version
+    )
+
+
+async def caller_id(claims: Annotated[AccessClaims, Depends(caller_claims)]) -> uuid.UUID:
+    return claims.user_id
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server saw it.
+
+    Behind a proxy, uvicorn's ``--proxy-headers`` and ``--forwarded-allow-ips`` make it the real
+    client's.
+    """
+    return request.client.host if request.client else "unknown"
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+CallerClaims = Annotated[AccessClaims, Depends(caller_claims)]
 CallerId = Annotated[uuid.UUID, Depends(caller_id)]
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def today_of(user: User) -> date:

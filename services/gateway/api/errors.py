@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.schemas import ErrorBody
-from shared.errors import HabyssError
+from shared.errors import HabyssError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,16 @@ _HTTP_CODES = {
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": code.replace("_", " ")}
     for status, code in _HTTP_CODES.items()
-    if status in (400, 401, 404, 409, 422)
+    # 413: any body may go over MAX_BODY_BYTES (services/gateway/middleware.py).
+    if status in (400, 401, 404, 409, 413, 422)
+}
+
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "too many requests; see the Retry-After header"}
+}
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "payload too large"}
 }
 
 
@@ -48,10 +58,26 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every documented method of the path, not only one route's.
+
+    FastAPI has a route per method, and Starlette's 405 names only the one it tried; RFC 9110
+    §15.5.6 wants them all. The OpenAPI document is the list of what the API answers.
+    """
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in operations if m != "parameters"}
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HabyssError)
     async def domain_error(request: Request, exc: HabyssError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -70,8 +96,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         return JSONResponse(
-            _body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+            _body(code, str(exc.detail)), status_code=exc.status_code, headers=headers or None
         )
 
     @app.exception_handler(Exception)

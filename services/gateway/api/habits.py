@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Response, status
 from fastapi.responses import JSONResponse
 
 from services.gateway import accounts, habits, repository
 from services.gateway.api.deps import CallerId, RuntimeDep, today_of
 from services.gateway.api.errors import ERROR_RESPONSES
+from services.gateway.fields import FromDate, ToDate
 from services.gateway.schemas import HabitIn, HabitOut, HabitPatch, LogIn, LogOut, SubHabitIn
 from services.gateway.security import utcnow
 from shared.errors import Conflict, ValidationFailed
@@ -25,7 +25,9 @@ router = APIRouter(prefix="/v1/habits", tags=["habits"], responses=ERROR_RESPONS
 async def create_habit(body: HabitIn, caller: CallerId, rt: RuntimeDep) -> HabitOut:
     async with rt.transaction() as session:
         user = await accounts.current_user(session, caller)
-        return await habits.create_habit(session, user, body, today_of(user))
+        return await habits.create_habit(
+            session, user, body, today_of(user), max_habits=rt.settings.max_habits_per_user
+        )
 
 
 @router.get("")
@@ -109,8 +111,8 @@ async def list_logs(
     habit_id: uuid.UUID,
     caller: CallerId,
     rt: RuntimeDep,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: FromDate = None,
+    to: ToDate = None,
 ) -> list[LogOut]:
     if from_ is not None and to is not None and from_ > to:
         raise ValidationFailed("'from' is after 'to'.", details=[{"loc": ["query", "from"]}])

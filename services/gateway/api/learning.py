@@ -4,9 +4,11 @@ Feedback is a write: it goes through the outbox like every habit write, so an ac
 ``202`` always reaches the learning service. The reads are rpc calls to the learning service.
 ``GET /v1/notifications`` streams Server-Sent Events: on connect, every delivered nudge the user
 has not answered yet (last 7 days) and the "new suggestion" flag; then each new nudge as the
-learning service pushes it on ``live.notifications.<user_id>``; a comment line every 15 seconds
-keeps proxies from closing an idle stream. Every open nudge is replayed on each connect, so a
-client that reconnects needs no ``Last-Event-ID``; it de-duplicates by the event id.
+learning service pushes it on ``live.notifications.<user_id>``, and each due reminder (event
+``reminder``, data ``kind: "reminder"``) as the gateway's reminder delivery pushes it there; a
+comment line every 15 seconds keeps proxies from closing an idle stream. Every open nudge is
+replayed on each connect, so a client that reconnects needs no ``Last-Event-ID``; it
+de-duplicates by the event id. Reminders are live only: one missed while offline comes by push.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.gateway import accounts, repository
 from services.gateway.api.deps import CallerId, Runtime, RuntimeDep
 from services.gateway.api.errors import ERROR_RESPONSES
-from shared.contracts.agent import MESSAGE, MessageOut, MessageQuery
+from shared.contracts.agent import GET_SEQUENCE, MESSAGE, MessageOut, MessageQuery, SequenceQuery
 from shared.contracts.learning import (
     INSIGHTS,
     NOTIFICATIONS,
@@ -37,6 +39,7 @@ from shared.contracts.learning import (
     UserQuery,
     live_notifications,
 )
+from shared.contracts.reminders import ReminderNotificationOut
 from shared.errors import NotFound, ServiceUnavailable
 from shared.events.learning import FeedbackKind, FeedbackRecordedV1
 from shared.rpc import call
@@ -103,11 +106,17 @@ async def _rated_message(
     status_code=status.HTTP_202_ACCEPTED,
     description="Record feedback on an assistant message, a suggestion or a habit sequence. "
     "Accepted feedback is delivered to the learning service, which uses it to tune how the "
-    "assistant talks to you (see `rpc.learning.preferences.v1`). A `habit_id` must be yours.",
+    "assistant talks to you (see `rpc.learning.preferences.v1`). A `habit_id`, `message_id` or "
+    "`sequence_id` must be yours.",
 )
 async def post_feedback(body: FeedbackIn, caller: CallerId, rt: RuntimeDep) -> FeedbackAccepted:
     event_id = uuid.uuid4()
     rated = await _rated_message(rt, caller, body.message_id)
+    if body.sequence_id is not None:
+        # A sequence that is not the caller's answers 404 (found by the authorization matrix).
+        await call(
+            rt.broker, GET_SEQUENCE, SequenceQuery(user_id=caller, sequence_id=body.sequence_id)
+        )
     async with rt.transaction() as session:
         user = await accounts.current_user(session, caller)
         if body.habit_id is not None and (
@@ -149,8 +158,9 @@ def _event(name: str, data: dict[str, Any], event_id: str | None = None) -> str:
     description="Server-Sent Events. `nudge` (id: the nudge id, data: the nudge) for each "
     "delivered, unanswered nudge of the last 7 days on connect and for each new one; "
     "`suggestion` (data: `{has_new_suggestion}`) after the initial nudges and after each new "
-    "one. Answer a nudge with `POST /v1/feedback` (`suggestion_accepted` or "
-    "`suggestion_dismissed` with its `habit_id`).",
+    'one; `reminder` (id: the delivery id, data: the reminder with `kind: "reminder"`) when a '
+    "reminder comes due while the stream is open. Answer a nudge with `POST /v1/feedback` "
+    "(`suggestion_accepted` or `suggestion_dismissed` with its `habit_id`).",
 )
 async def notifications(
     request: Request,
@@ -181,7 +191,15 @@ async def notifications(
                 except NatsTimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                nudge = NudgeOut.model_validate_json(msg.data)
+                data = json.loads(msg.data)
+                if data.get("kind") == "reminder":
+                    reminder = ReminderNotificationOut.model_validate(data)
+                    if reminder.id not in sent:
+                        sent.add(reminder.id)
+                        payload = reminder.model_dump(mode="json")
+                        yield _event("reminder", payload, str(reminder.id))
+                    continue
+                nudge = NudgeOut.model_validate(data)
                 if nudge.id in sent:
                     continue
                 sent.add(nudge.id)

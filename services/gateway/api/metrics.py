@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.gateway.api.deps import CallerId, RuntimeDep
 from services.gateway.api.errors import ERROR_RESPONSES
+from services.gateway.fields import ApiDate, FromDate, ToDate
 from shared.contracts.metrics import (
     GET,
     STRENGTH,
@@ -24,8 +24,8 @@ from shared.contracts.metrics import (
 from shared.rpc import call
 
 router = APIRouter(prefix="/v1/habits", tags=["metrics"], responses=ERROR_RESPONSES)
-From = Annotated[date | None, Query(alias="from", description="first local date (inclusive)")]
-To = Annotated[date | None, Query(description="last local date (inclusive); default: today")]
+From = FromDate
+To = ToDate
 
 
 @router.get(
@@ -34,7 +34,7 @@ To = Annotated[date | None, Query(description="last local date (inclusive); defa
     "today). Logs after `as_of` are ignored. See docs/metrics.md for the exact semantics.",
 )
 async def habit_metrics(
-    habit_id: uuid.UUID, caller: CallerId, rt: RuntimeDep, as_of: date | None = None
+    habit_id: uuid.UUID, caller: CallerId, rt: RuntimeDep, as_of: ApiDate | None = None
 ) -> HabitMetricsOut:
     query = MetricsQuery(user_id=caller, habit_id=habit_id, as_of=as_of)
     return HabitMetricsOut.model_validate(await call(rt.broker, GET, query))

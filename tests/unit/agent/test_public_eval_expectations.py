@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from services.agent.goals import analyze_goal
-from services.agent.sequences import generate_sequence, sequence_checks
+from services.agent.sequence_checks import sequence_checks
+from services.agent.sequences import generate_sequence
 from services.agent.understanding import understand
 
 PUBLIC = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "agent_public.jsonl"

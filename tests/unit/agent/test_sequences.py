@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.agent.goals import GoalAnalysis, analyze_goal
+from services.agent.sequence_checks import sequence_checks
 from services.agent.sequences import (
     HabitSequencePlan,
     SequencePhase,
     generate_sequence,
-    sequence_checks,
 )
 
 TODAY = date(2025, 1, 15)

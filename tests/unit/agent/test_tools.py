@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from services.agent.backend import InMemoryBackend, NewHabit
 from services.agent.models import ParsedToolCall, parse_tool_call
-from services.agent.sequences import HabitSequencePlan, sequence_checks
+from services.agent.sequence_checks import sequence_checks
+from services.agent.sequences import HabitSequencePlan
 from services.agent.tools import TOOLS, ToolContext, run_tool
 
 TODAY = date(2025, 3, 10)

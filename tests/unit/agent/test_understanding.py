@@ -86,7 +86,7 @@ INTENT_CASES: list[tuple[str, str | tuple[str, ...], bool]] = [
     ("Import my runs from Strava", "integration", False),
     ("Can you link my Garmin?", "integration", False),
     # insights
-    ("Which habit am I most consistent with?", "insights", False),
+    ("Which habit am I most consistent with?", ("insights", "progress_analysis"), False),
     ("Show me my progress as a graph", "insights", False),
     ("What are my chances of keeping up daily meditation?", "insights", False),
     ("Is it realistic to run a marathon in 2 months?", "insights", False),

@@ -85,13 +85,13 @@ def test_log_values_must_be_finite_and_non_negative(value: float) -> None:
 
 
 def test_registration_and_profile_validation() -> None:
-    assert RegisterIn(email=" Ada@Example.COM ", password="12345678").email == "ada@example.com"
+    assert RegisterIn(email=" Ada@Example.COM ", password="rather long").email == "ada@example.com"
     with pytest.raises(ValidationError):
-        RegisterIn(email="not-an-email", password="12345678")
+        RegisterIn(email="not-an-email", password="rather long")
     with pytest.raises(ValidationError):
         RegisterIn(email="a@b.co", password="short")
     with pytest.raises(ValidationError, match="unknown time zone"):
-        RegisterIn(email="a@b.co", password="12345678", timezone="Atlantis/Capital")
+        RegisterIn(email="a@b.co", password="rather long", timezone="Atlantis/Capital")
     assert MePatch(week_start="Sunday").week_start == "sunday"
     with pytest.raises(ValidationError):
         MePatch(day_start="4am")

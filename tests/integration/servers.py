@@ -1,7 +1,9 @@
-"""Integration fixtures: per pytest worker, a fresh migrated PostgreSQL database, a JetStream
-server of its own (durable consumers are server-wide state: two workers, or a running
-``make run``, would otherwise take each other's messages) and a Redis database index of its own;
-the gateway and metrics services run in process, the gateway served over httpx."""
+"""Integration fixtures, a plugin of tests/conftest.py so that tests/integration and
+tests/hardening share one instance of each per worker: per pytest worker, a fresh migrated
+PostgreSQL database, a JetStream server of its own (durable consumers are server-wide state: two
+workers, or a running ``make run``, would otherwise take each other's messages) and a Redis
+database index of its own; the gateway and metrics services run in process, the gateway served
+over httpx."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from services.metrics.app import create_app as create_metrics_app
 from services.metrics.config import MetricsSettings
 from shared.config import CommonSettings
 from shared.db.engine import create_engine
-from tests.support import nats_server, worker_suffix
+from tests.support import nats_server, redis_index, worker_suffix
 
 COMMON_FIELDS = set(CommonSettings.model_fields) - {"service_name", "port"}
 
@@ -82,8 +84,7 @@ def nats_url(
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     base = urlsplit(CommonSettings().redis_url)
-    index = 1 + int(worker_suffix().removeprefix("gw") or 0) if worker_suffix() != "main" else 1
-    return base._replace(path=f"/{index}").geturl()
+    return base._replace(path=f"/{redis_index()}").geturl()
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +94,13 @@ def settings(database_url: str, nats_url: str, redis_url: str) -> GatewaySetting
         nats_url=nats_url,
         redis_url=redis_url,
         relay_poll_seconds=0.2,
+        # Small pools: two workers' services and the e2e stack share one PostgreSQL.
+        db_pool_size=2,
+        db_max_overflow=6,
+        # Tests run reminder rounds themselves, with their own clock.
+        reminder_poll_seconds=0,
+        # Every test registers its users from the one in-process client address.
+        auth_address_registrations=1_000_000,
     )
 
 

@@ -1,0 +1,1 @@
+"""The coaching knowledge as data: domain templates, modifications, tone, anchors (YAML)."""

@@ -1,0 +1,1 @@
+"""Reminders: rules (pure ``schedule``), use cases, the due-time scheduler and push adapters."""
