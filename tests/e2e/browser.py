@@ -92,3 +92,12 @@ def until(page: Page, expression: str, timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"still false after {timeout}s: {expression}")
         page.wait_for_timeout(20)
+
+
+def settled(page: Page, selector: str) -> None:
+    """Wait until the element's CSS animations have ended (the sheet rises for 0.22 s).
+
+    Coordinates read during the animation are stale by the time a pointer event lands, so a
+    gesture started from them can miss its target on a loaded machine.
+    """
+    until(page, f"document.querySelector({selector!r}).getAnimations().length === 0")

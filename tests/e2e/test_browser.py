@@ -20,6 +20,7 @@ from tests.e2e.browser import (
     VIEWPORT,
     chromium_path,
     push_nudge,
+    settled,
     sign_up_by_api,
     sse_body,
     until,
@@ -227,10 +228,6 @@ def test_keyboard_open_counter_and_focus_trap(page: Page, stack: str) -> None:
     assert page.evaluate(inside)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky in CI: the sheet sometimes stays open after a backdrop click (stop 17 note)",
-)
 def test_backdrop_and_swipe_close_the_sheet(page: Page, stack: str) -> None:
     signed_in(page, stack)
     sheet = page.locator(SHEET)
@@ -239,6 +236,7 @@ def test_backdrop_and_swipe_close_the_sheet(page: Page, stack: str) -> None:
     page.mouse.click(VIEWPORT["width"] // 2, 20)
     expect(sheet).to_be_hidden()
     page.locator(FAB).click()
+    settled(page, SHEET)
     title = sheet.get_by_role("heading", name="Habyss AI Assistant").bounding_box()
     assert title is not None
     page.mouse.move(title["x"] + 10, title["y"] + 5)
@@ -248,11 +246,6 @@ def test_backdrop_and_swipe_close_the_sheet(page: Page, stack: str) -> None:
     expect(sheet).to_be_hidden()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky: in CI the sheet once stayed open on Escape right after the Tab cycle; on a "
-    "fresh page it closes (stop 17 note)",
-)
 def test_escape_closes_and_focus_returns(page: Page, stack: str) -> None:
     signed_in(page, stack)
     page.locator(FAB).focus()
