@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.agent.backend import BackendError, Habit, HabitBackend, NewHabit, Schedule
+from services.agent.cards import citations_card, prediction_card, progress_card
 from services.agent.coaching.library import library
 from services.agent.goals import GoalAnalysis, analyze_goal
 from services.agent.models import ParsedToolCall, ToolSpec
@@ -294,7 +295,8 @@ async def analyze_progress(ctx: ToolContext, args: AnalyzeProgressArgs) -> ToolR
             "average_completion_rate": round(average, 3),
             "strongest": strongest.title,
             "weakest": weakest.title,
-        }
+        },
+        card=progress_card(period, metrics, round(average, 3)),
     )
 
 
@@ -319,7 +321,10 @@ async def predict_success(ctx: ToolContext, args: PredictSuccessArgs) -> ToolRes
     prediction = await ctx.backend.predict_success(
         ctx.user_id, h.title, h.times_per_week or 7, h.duration_minutes or 10, h.time_of_day
     )
-    return ToolResult(data={"habit": h.title, **prediction.model_dump()})
+    return ToolResult(
+        data={"habit": h.title, **prediction.model_dump()},
+        card=prediction_card(h.title, prediction),
+    )
 
 
 async def find_optimal_time(ctx: ToolContext, args: FindOptimalTimeArgs) -> ToolResult:
@@ -331,7 +336,7 @@ async def find_optimal_time(ctx: ToolContext, args: FindOptimalTimeArgs) -> Tool
 
 async def search_knowledge(ctx: ToolContext, args: SearchKnowledgeArgs) -> ToolResult:
     hits = await ctx.backend.search_knowledge(args.query, min(10, max(1, args.limit or 3)))
-    return ToolResult(data={"results": [h.model_dump() for h in hits]})
+    return ToolResult(data={"results": [h.model_dump() for h in hits]}, card=citations_card(hits))
 
 
 async def create_habit(ctx: ToolContext, args: CreateHabitArgs) -> ToolResult:

@@ -391,3 +391,71 @@ def test_a_chart_card_renders_under_the_strict_csp(page: Page, stack: str) -> No
     expect(chart).to_be_visible(timeout=30_000)
     chart.scroll_into_view_if_needed()
     shot(page, "chart")
+
+
+def test_progress_prediction_citation_and_reminder_cards(page: Page, stack: str) -> None:
+    account = signed_in(page, stack)
+    headers = {"Authorization": f"Bearer {account['token']}"}
+    habit = httpx.post(f"{stack}/v1/habits", json={"title": "Morning pages"}, headers=headers)
+    log = httpx.post(f"{stack}/v1/habits/{habit.json()['id']}/logs", json={}, headers=headers)
+    assert log.status_code == 201
+    page.locator(FAB).click()
+    sheet = page.locator(SHEET)
+    box = page.get_by_placeholder("Ask me anything about your habits...")
+    # The real planner: progress is a card with a row per habit.
+    box.fill("How is my progress this week?")
+    box.press("Enter")
+    progress = sheet.locator("[data-card=progress]")
+    expect(progress).to_contain_text("Morning pages")
+    expect(progress.locator("meter")).to_have_count(1)
+
+    # The other types from a recorded stream, with a hostile link that must stay text.
+    cards = [
+        {
+            "type": "prediction",
+            "habit": "Walk",
+            "probability": 0.72,
+            "factors": ["3 sessions a week"],
+            "recommendation": "Keep it at 10 minutes for two weeks.",
+        },
+        {
+            "type": "citations",
+            "sources": [
+                {
+                    "title": "Habit formation",
+                    "citation": "Lally (2010)",
+                    "url": "https://doi.org/x",
+                },
+                {"title": "Trap", "citation": "click me", "url": "javascript:window.__pwned=3"},
+            ],
+        },
+        {
+            "type": "reminder",
+            "action": "created",
+            "habit": "Walk",
+            "reminder": {"time": "07:30", "weekdays": [], "message": "Shoes on"},
+        },
+        {"type": "reminder", "action": "deleted", "habit": "Walk", "deleted": 1},
+    ]
+    events = [("run.started", {"type": "run.started", "conversation_id": None, "turn_id": None})]
+    events += [("card", {"type": "card", "card": c}) for c in cards]
+    events.append(("run.completed", {"type": "run.completed", "text": "", "stop_reason": "end"}))
+    page.route(
+        "**/v1/chat",
+        lambda route: route.fulfill(
+            status=200, content_type="text/event-stream", body=sse_body(events)
+        ),
+    )
+    box.fill("cards please")
+    box.press("Enter")
+    expect(sheet.locator("[data-card=prediction] .big")).to_have_text("72%")
+    expect(sheet.locator("[data-card=prediction]")).to_contain_text("3 sessions a week")
+    sources = sheet.locator("[data-card=citations] li")
+    expect(sources).to_have_count(2)
+    expect(sources.first.locator("a")).to_have_attribute("href", "https://doi.org/x")
+    expect(sources.last.locator("a")).to_have_count(0)
+    expect(sources.last).to_contain_text("click me")
+    reminders = sheet.locator("[data-card=reminder]")
+    expect(reminders.first).to_contain_text("⏰ 07:30")
+    expect(reminders.first).to_contain_text("Shoes on")
+    expect(reminders.last).to_contain_text("No more reminders for Walk.")

@@ -68,48 +68,65 @@ function visualizationCard(data) {
 }
 
 function predictionCard(data) {
-  const chance = data.probability ?? data.success_probability;
-  return card("prediction", data.title || "Your chances",
-    chance !== undefined ? h("p", { class: "big" }, percent(chance)) : null,
-    data.habit ? h("p", { class: "muted" }, data.habit) : null,
-    list("Helps", data.top_success_factors), list("Risks", data.top_risk_factors),
-    list("Try", data.recommendations));
+  return card("prediction", `Will “${data.habit || "this habit"}” stick?`,
+    h("p", { class: "big" }, percent(data.probability)),
+    h("p", { class: "muted" }, "chance you keep it up, from people and habits like yours"),
+    list("What moves it", data.factors),
+    data.recommendation ? h("p", {}, h("strong", {}, "Try: "), data.recommendation) : null);
 }
 
 function list(label, items) {
   if (!Array.isArray(items) || !items.length) return null;
   return h("div", {}, h("strong", {}, label),
-    h("ul", {}, items.map((item) => h("li", {}, describe(item)))));
+    h("ul", {}, items.map((item) => h("li", {}, String(item)))));
 }
 
-function describe(item) {
-  if (item === null || typeof item !== "object") return String(item);
-  return item.message || item.description || item.name || item.title || item.factor
-    || JSON.stringify(item);
-}
-
+// Links only to http(s) addresses: a card's data never becomes a javascript: URL.
 function citationsCard(data) {
-  const sources = data.sources || data.citations || [];
-  return card("citations", data.title || "Sources",
-    h("ol", { class: "sources" }, sources.map((source) => {
-      const label = source.title || source.url || describe(source);
+  return card("citations", "Sources",
+    h("ol", { class: "sources" }, (data.sources || []).map((source) => {
       const safe = typeof source.url === "string" && /^https?:\/\//.test(source.url);
-      return h("li", {}, safe
-        ? h("a", { href: source.url, target: "_blank", rel: "noopener noreferrer" }, label)
-        : label);
+      return h("li", {}, h("strong", {}, source.title || "Source"), " ",
+        safe
+          ? h("a", { href: source.url, target: "_blank", rel: "noopener noreferrer" },
+            source.citation || source.url)
+          : h("span", {}, source.citation || ""));
     })));
 }
 
 function progressCard(data) {
-  return card("progress", data.title || data.habit || "Your progress",
-    fields(data, ["title", "habit", "type"]));
+  const habits = data.habits || [];
+  return card("progress", `Your progress, ${PERIODS[data.period] || "lately"}`,
+    h("p", { class: "big" }, percent(data.average_completion_rate)),
+    h("p", { class: "muted" }, "average completion"),
+    h("ul", { class: "progress-rows" }, habits.map((row) => h("li", {},
+      h("span", { class: "progress-title" }, row.title),
+      h("meter", { min: "0", max: "1", value: String(row.completion_rate ?? 0),
+        "aria-label": `${row.title}: ${percent(row.completion_rate)}` }),
+      h("span", {}, percent(row.completion_rate)),
+      h("span", { class: "muted" },
+        ` · 🔥 ${row.current_streak} (best ${row.best_streak}) ${plural(row.streak_unit, row.best_streak)}`),
+    ))));
+}
+
+const PERIODS = { "7d": "last 7 days", "30d": "last 30 days", "90d": "last 90 days", all: "all time" };
+
+function plural(unit, count) {
+  return `${unit || "day"}${count === 1 ? "" : "s"}`;
 }
 
 function reminderCard(data) {
-  const when = data.time || data.remind_at || data.at;
-  return card("reminder", data.title || "Reminder",
-    when ? h("p", { class: "muted" }, `⏰ ${when}`) : null,
-    data.message ? h("p", {}, data.message) : null);
+  const reminder = data.reminder || {};
+  const about = data.habit || "your check-in";
+  if (data.action === "deleted") {
+    return card("reminder", "Reminder stopped",
+      h("p", {}, data.deleted ? `No more reminders for ${about}.` : `${about} had no reminder.`));
+  }
+  const days = (reminder.weekdays || []).length ? ` on ${reminder.weekdays.join(", ")}` : " every day";
+  return card("reminder", data.action === "updated" ? "Reminder moved" : "Reminder set",
+    h("p", { class: "big" }, `⏰ ${reminder.time || "?"}`),
+    h("p", { class: "muted" }, `${about}${days}`),
+    reminder.message ? h("p", {}, reminder.message) : null);
 }
 
 function integrationCard(data) {
