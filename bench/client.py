@@ -10,7 +10,10 @@ Prints (never asserts), each as median and worst of several tries:
   and the chart libraries' weight, loaded on the first chart card only.
 
 The client sets ``performance.mark("habyss:…")`` at each step (js/dom.js ``mark``); "painted"
-is the mark after the next animation frame. Run: ``make bench-client`` or
+is the mark after the next animation frame. Beside each timing it prints the floor measured in
+the same page and run: one empty element painted after a key press (or a task), so that on a
+loaded machine the client's own cost (timing minus floor) can be told from the wait for a frame
+and a CPU. Run: ``make bench-client`` or
 ``.venv/bin/python bench/client.py [--tries 10] [--url http://127.0.0.1:8000]``.
 """
 
@@ -25,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page, Response, sync_playwright  # noqa: E402
+import httpx  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench.chat_stack import BenchStack  # noqa: E402
 from tests.e2e.browser import VIEWPORT, chromium_path, sign_up_by_api, until  # noqa: E402
@@ -43,31 +47,60 @@ MARKS = """names => Object.fromEntries(names.map(n => {
   const all = performance.getEntriesByName('habyss:' + n);
   return [n, all.length ? all[all.length - 1].startTime : null];
 }))"""
+# The floor under the same load: a key press (or a task) that puts one empty element on screen,
+# timed the same way ("painted" = after the next animation frame). What a step costs beyond it
+# is the client's own work; the rest is the machine's frame and CPU wait.
+FLOOR_KEY = """() => {
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'F9') return;
+    const at = performance.now();
+    const d = document.createElement('div');
+    document.body.append(d);
+    requestAnimationFrame(() => setTimeout(() => {
+      d.remove();
+      window.__floorKey.push(performance.now() - at);
+    }, 0));
+  }, true);
+  window.__floorKey = [];
+}"""
+FLOOR_TASK = """() => new Promise((resolve) => setTimeout(() => {
+  const at = performance.now();
+  const d = document.createElement('div');
+  document.body.append(d);
+  requestAnimationFrame(() => setTimeout(() => {
+    d.remove();
+    resolve(performance.now() - at);
+  }, 0));
+}, 0))"""
 QUESTIONS = ("How am I doing?", "What should I focus on today?", "Give me a tip for mornings")
 
 
-def line(label: str, values: list[float], goal: float) -> str:
+def line(label: str, values: list[float], goal: float, floor: list[float] | None = None) -> str:
     if not values:
         return f"{label:<38} no samples"
     median, worst = statistics.median(values), max(values)
     verdict = "within goal" if median < goal else "OVER goal"
+    beyond = ""
+    if floor:
+        least = statistics.median(floor)
+        beyond = f"; floor {least:.1f} ms, client's own {max(0.0, median - least):.1f} ms"
     return (
         f"{label:<38} median {median:6.1f} ms  worst {worst:6.1f} ms  "
-        f"(goal < {goal:.0f} ms: {verdict}, n={len(values)})"
+        f"(goal < {goal:.0f} ms: {verdict}, n={len(values)}{beyond})"
     )
 
 
-def page_weight(responses: list[Response]) -> tuple[int, int, int]:
-    """(gzip bytes at start without the chart libraries, raw bytes of the same, chart gzip)."""
+def page_weight(urls: list[str]) -> tuple[int, int, int]:
+    """(gzip bytes at start without the chart libraries, raw bytes of the same, chart gzip).
+
+    The browser's own response bodies vanish when the page navigates, so each address the page
+    loaded is fetched again here and compressed the way the gateway would.
+    """
     start = raw = chart = 0
-    seen: set[str] = set()
-    for response in responses:
-        if response.url in seen or "/app" not in response.url:
-            continue
-        seen.add(response.url)
-        body = response.body()
+    for url in dict.fromkeys(u for u in urls if "/app" in u):
+        body = httpx.get(url).content
         packed = len(gzip.compress(body, 6))
-        if any(part in response.url for part in CHART_LIBRARIES):
+        if any(part in url for part in CHART_LIBRARIES):
             chart += packed
         else:
             start += packed
@@ -83,17 +116,28 @@ def chart_weight() -> int:
 
 
 def measure(page: Page, tries: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"open": [], "dots": [], "delta": [], "started": []}
+    out: dict[str, list[float]] = {
+        "open": [],
+        "dots": [],
+        "delta": [],
+        "started": [],
+        "floor_key": [],
+        "floor_task": [],
+    }
     fab = page.locator("habyss-fab .fab")
     sheet = page.locator("dialog.sheet")
     box = page.get_by_placeholder("Ask me anything about your habits...")
     page.evaluate(LISTEN)
+    page.evaluate(FLOOR_KEY)
     for i in range(tries):
         fab.click()
         sheet.wait_for(state="visible")
         until(page, f"performance.getEntriesByName('habyss:open-painted').length > {i}")
         marks = page.evaluate(MARKS, ["open-painted"])
         out["open"].append(marks["open-painted"] - page.evaluate("window.__at.tap"))
+        # The floors with the sheet open, as the next two steps see the screen.
+        page.keyboard.press("F9")
+        out["floor_task"].append(page.evaluate(FLOOR_TASK))
 
         box.fill(QUESTIONS[i % len(QUESTIONS)])
         box.press("Enter")
@@ -107,6 +151,7 @@ def measure(page: Page, tries: int) -> dict[str, list[float]]:
         page.keyboard.press("Escape")
         sheet.wait_for(state="hidden")
         page.evaluate("performance.clearMarks('habyss:first-text')")
+    out["floor_key"] = page.evaluate("window.__floorKey")
     return out
 
 
@@ -122,12 +167,12 @@ def run(base: str, tries: int) -> None:
         page = context.new_page()
         page.goto("/app/")
         page.evaluate("t => localStorage.setItem('habyss.token', t)", account["token"])
-        responses: list[Response] = []
-        page.on("response", lambda response: responses.append(response))
+        loaded: list[str] = []
+        page.on("response", lambda response: loaded.append(response.url))
         # "load", not "networkidle": the notifications stream stays open.
         page.reload(wait_until="load")
         page.locator("habyss-home #habits").wait_for()
-        start, raw, chart = page_weight(responses)
+        start, raw, chart = page_weight(loaded)
         # A warm-up turn, so the first measured one does not pay for the agent's cold start.
         page.locator("habyss-fab .fab").click()
         page.get_by_placeholder("Ask me anything about your habits...").fill("hello")
@@ -138,9 +183,9 @@ def run(base: str, tries: int) -> None:
         samples = measure(page, tries)
         browser.close()
     print(f"bench/client: Chromium {path}, viewport {VIEWPORT['width']}x{VIEWPORT['height']}")
-    print(line("tap -> modal painted", samples["open"], 100))
-    print(line("Enter -> typing dots painted", samples["dots"], 50))
-    print(line("first text.delta -> text painted", samples["delta"], 30))
+    print(line("tap -> modal painted", samples["open"], 100, samples["floor_key"]))
+    print(line("Enter -> typing dots painted", samples["dots"], 50, samples["floor_key"]))
+    print(line("first text.delta -> text painted", samples["delta"], 30, samples["floor_task"]))
     print(
         f"{'run.started -> first text painted':<38} median "
         f"{statistics.median(samples['started']) if samples['started'] else float('nan'):6.1f} ms"
