@@ -125,9 +125,9 @@ export class Conversation {
       for await (const record of stream("POST", "/chat", body)) {
         const first = !turn.text;
         this.handle(turn, record.event, record.data);
-        // Events that arrive together are read without a pause: let the first text be painted
-        // before the rest (cards, Markdown) is worked through.
-        if (first && turn.text) await nextFrame();
+        // Events that arrive together are read without a pause: let the first text and each
+        // card be painted before the rest is worked through, so no frame carries them all.
+        if ((first && turn.text) || record.event === "card") await nextFrame();
         if (turn.done) break;
       }
       if (!turn.done) throw new TypeError("the stream ended early");
