@@ -190,9 +190,14 @@ def create_session(model: onnx.ModelProto, *, threads: int = 1) -> onnxruntime.I
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     # Idle pool threads would spin on cores other processes need.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(
+    session = onnxruntime.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
+    # The Python wrapper keeps the serialized model (90 MB) only to rebuild the session if its
+    # providers change, which ours never do; onnxruntime holds its own copy of the weights.
+    if isinstance(getattr(session, "_model_bytes", None), bytes):
+        session._model_bytes = None
+    return session
 
 
 # A padded batch closes when its next sequence would be this much longer than its first: the
