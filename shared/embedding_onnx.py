@@ -34,6 +34,8 @@ def quantize_blocks(weight: Matrix) -> tuple[npt.NDArray[np.uint8], Matrix]:
     Symmetric, one float scale per block; codes are offset by 128, the op's default zero point.
     """
     rows, cols = weight.shape
+    if rows % BLOCK:
+        raise ValueError(f"{rows} inputs are not a whole number of {BLOCK}-weight blocks")
     blocks = weight.T.reshape(cols, rows // BLOCK, BLOCK)
     scales = np.abs(blocks).max(axis=2) / np.float32(127)
     scales[scales == 0] = 1

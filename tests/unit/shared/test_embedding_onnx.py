@@ -126,3 +126,5 @@ def test_quantised_blocks_dequantise_to_within_half_a_step() -> None:
     step = np.repeat(scales.reshape(5, 2), 32, axis=1).T
     assert np.all(np.abs(restored.reshape(5, 64).T - weight) <= step / 2 + 1e-7)
     assert not restored[0, 0].any()
+    with pytest.raises(ValueError, match="whole number"):
+        embedding_onnx.quantize_blocks(weight[:40])
