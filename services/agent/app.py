@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from services.agent import handlers
 from services.agent.config import AgentSettings
 from services.agent.models import Model
+from services.agent.nlu import heads
 from services.agent.service import AgentService
 from shared.db.engine import create_engine, session_factory
 from shared.messaging import create_broker
@@ -28,6 +31,11 @@ def create_app(settings: AgentSettings | None = None, *, model: Model | None = N
         handlers.create_router(settings.turn_workers, settings.turn_deadline_seconds)
     )
 
+    async def warm_up() -> None:
+        # Build the embedding model now (onnxruntime graph and parity check: about a second),
+        # not on the first user's turn.
+        await asyncio.to_thread(heads.embed, "warm up")
+
     async def close() -> None:
         await service.aclose()
         await engine.dispose()
@@ -36,6 +44,7 @@ def create_app(settings: AgentSettings | None = None, *, model: Model | None = N
         "Habyss agent",
         broker,
         checks={"database": database_check(engine)},
+        on_startup=[warm_up],
         on_shutdown=[close],
     )
     app.state.agent = service

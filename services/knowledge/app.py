@@ -15,14 +15,14 @@ from shared.service import create_bus_service_app
 
 
 def create_embedder(settings: KnowledgeSettings) -> Embedder:
-    """The configured OpenAI-compatible endpoint, or the bundled MiniLM run in NumPy."""
+    """The configured OpenAI-compatible endpoint, or the bundled MiniLM."""
     if settings.embeddings_base_url:
         return OpenAIEmbedder(
             base_url=settings.embeddings_base_url,
             api_key=settings.embeddings_api_key or "",
             model=settings.embeddings_model,
         )
-    return MiniLMEmbedder(workers=settings.embedding_workers)
+    return MiniLMEmbedder.from_settings(settings, workers=settings.embedding_workers)
 
 
 def create_store(settings: KnowledgeSettings) -> KnowledgeStore:

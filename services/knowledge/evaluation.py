@@ -182,6 +182,7 @@ async def evaluate(
 
 async def _run(args: argparse.Namespace) -> int:
     # Imported here: loading the model is this command's business, not the importer's.
+    from services.knowledge.config import KnowledgeSettings
     from services.knowledge.embedding import MiniLMEmbedder
     from services.knowledge.store import ingest_corpus
 
@@ -190,7 +191,7 @@ async def _run(args: argparse.Namespace) -> int:
     if not questions:
         print(f"no questions under {args.eval_dir}", file=sys.stderr)
         return 2
-    embedder = MiniLMEmbedder(workers=args.workers)
+    embedder = MiniLMEmbedder.from_settings(KnowledgeSettings(), workers=args.workers)
     async with KnowledgeStore(embedder, url=args.qdrant_url, path=args.store) as store:
         report = await ingest_corpus(store, args.corpus, progress=not args.quiet)
         chunks = await store.count()

@@ -274,7 +274,7 @@ class _QueryBatcher:
 
     Eight short queries in one forward pass cost far less than eight passes (fewer, larger
     matmuls), so queries that arrive while a batch is being embedded make up the next batch.
-    The model runs in a worker thread; NumPy releases the GIL in its kernels.
+    The model runs in a worker thread; onnxruntime and NumPy release the GIL while they compute.
     """
 
     def __init__(self, embedder: Embedder, max_batch: int = 32) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from shared.config import CommonSettings
 from shared.embedding import MiniLMEmbedder
 
 MODEL_PATH = Path(__file__).parent / "model.npz"
@@ -72,7 +73,8 @@ class _EmbeddingCache:
     """The shared MiniLM embedder behind a small per-text LRU cache."""
 
     def __init__(self) -> None:
-        self._embedder = MiniLMEmbedder()
+        # EMBEDDING_RUNTIME and its neighbours, as every service reads them.
+        self._embedder = MiniLMEmbedder.from_settings(CommonSettings())
         self._lock = threading.Lock()
         self._vectors: OrderedDict[str, Vector] = OrderedDict()
 
