@@ -537,6 +537,10 @@ def _suggested_tags(title: str) -> list[str]:
 async def suggest_tags(ctx: ToolContext, args: SuggestTagsArgs) -> ToolResult:
     habits = await ctx.backend.list_habits(ctx.user_id)
     if args.habit_ids:
+        # An id that is not one of the user's habits is an error, never silently skipped.
+        unknown = sorted(set(args.habit_ids) - {h.id for h in habits})
+        if unknown:
+            return tool_error("habit_not_found", f"no habit with id {unknown[0]!r}")
         habits = [h for h in habits if h.id in args.habit_ids]
     return ToolResult(
         data={
