@@ -290,6 +290,7 @@ async def run_agent(
         for call in calls:
             key = _call_key(call)
             yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments)
+            result: ToolResult
             if call.name in registry and call.name not in allowed:
                 result = tool_error(
                     "not_permitted",
@@ -298,7 +299,7 @@ async def run_agent(
                 )
             elif key in seen:
                 repeats += 1
-                result: ToolResult = tool_error(
+                result = tool_error(
                     "repeated_call",
                     "this exact call was already made in this turn; use its earlier result",
                 )
