@@ -53,9 +53,17 @@ _CUES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# "Can you remind me at 7?" asks for something, politely; "can you explain…" asks about it.
+_POLITE_REQUEST = re.compile(
+    r"^(?:please,? )?(?:can|could|would|will) you (?:please )?(?!explain|tell|describe|say)"
+)
+
+
 def asks_a_question(text: str) -> bool:
     """Whether the message asks about something ("does…", "how…", "…?") rather than for it."""
-    lower = text.strip().lower()
+    lower = " ".join(text.lower().split())
+    if _POLITE_REQUEST.match(lower):
+        return False
     return lower.endswith("?") or bool(QUESTION_START.match(lower))
 
 
