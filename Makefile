@@ -35,7 +35,7 @@ test: install ## run the whole test suite against the real NATS, PostgreSQL and 
 	$(PY) -m deploy.infra --start-missing
 	$(PY) -m pytest -n 2 --dist loadfile
 
-test-hardening: install ## auth, limits, headers, authorization matrix, schema and bus fuzzing; one table
+test-hardening: install ## auth, limits, headers, authorization matrix, schema and bus fuzzing, prompt injection; one table
 	$(PY) -m deploy.infra --start-missing
 	rm -rf .data/hardening
 	$(PY) -m pytest tests/hardening tests/integration/test_bus_fuzz.py -p no:logging \

@@ -60,6 +60,13 @@ class Conflict(HabyssError):
     status = 409
 
 
+class Gone(HabyssError):
+    """The resource existed but can no longer be used (an expired or already used confirmation)."""
+
+    code = "gone"
+    status = 410
+
+
 class PayloadTooLarge(HabyssError):
     """The request body or one of its collections is over a documented limit."""
 
@@ -94,6 +101,7 @@ ERRORS_BY_CODE: dict[str, type[HabyssError]] = {
         Unauthorized,
         NotFound,
         Conflict,
+        Gone,
         PayloadTooLarge,
         TooManyRequests,
         ServiceUnavailable,

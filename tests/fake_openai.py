@@ -8,7 +8,10 @@ empty. A response is a JSON object:
 
 - ``status`` (200): anything else answers the chat-completions error body with ``headers``
   (e.g. ``{"Retry-After": "1"}``) and no stream.
-- ``text``: content pieces, one ``data:`` chunk each; ``{n}`` becomes the request's number.
+- ``text``: content pieces, one ``data:`` chunk each; ``{n}`` becomes the request's number,
+  and a model that does what it is told can echo its input: ``{system}`` becomes the request's
+  system message, ``{user}`` its last user message and ``{tool_results}`` the contents of its
+  tool messages (joined by a space).
 - ``tool_calls``: ``[{"id", "name", "arguments", "pieces"}]``; each call's arguments text is cut
   into ``pieces`` (2) deltas, and the calls' deltas are interleaved, so the client must join
   them by ``index``.
@@ -56,6 +59,23 @@ def _pieces(text: str, n: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] if text else [""]
 
 
+def _echo(piece: str, number: int, messages: list[dict[str, Any]]) -> str:
+    """A text piece with its placeholders filled in from the request."""
+
+    def of(role: str) -> list[str]:
+        return [str(m.get("content") or "") for m in messages if m.get("role") == role]
+
+    fills = {
+        "{n}": str(number),
+        "{system}": " ".join(of("system")[:1]),
+        "{user}": " ".join(of("user")[-1:]),
+        "{tool_results}": " ".join(of("tool")),
+    }
+    for key, value in fills.items():
+        piece = piece.replace(key, value)
+    return piece
+
+
 def _chunks(number: int, body: dict[str, Any], response: dict[str, Any]) -> list[dict[str, Any]]:
     """The stream's chunk payloads (without the ``data:`` framing) for one scripted response."""
     model = str(body.get("model"))
@@ -80,7 +100,7 @@ def _chunks(number: int, body: dict[str, Any], response: dict[str, Any]) -> list
 
     out = [chunk(choice({"role": "assistant", "content": ""}))]
     for piece in response.get("text") or ():
-        out.append(chunk(choice({"content": str(piece).replace("{n}", str(number))})))
+        out.append(chunk(choice({"content": _echo(str(piece), number, body["messages"])})))
     if response.get("refusal"):
         out.append(chunk(choice({"refusal": response["refusal"]})))
     calls = response.get("tool_calls") or []

@@ -113,6 +113,17 @@ class Reminder(BaseModel):
     next_fire_at: str | None = None
 
 
+class Proposal(BaseModel):
+    """A destructive action waiting for the user's yes (``GET /v1/confirmations/{id}``)."""
+
+    model_config = _FROZEN
+    id: str
+    action: Literal["archive_habit", "delete_reminders"]
+    habit_id: str | None
+    summary: str
+    expires_at: str
+
+
 class KnowledgeHit(BaseModel):
     model_config = _FROZEN
     id: str
@@ -173,7 +184,14 @@ class HabitBackend(Protocol):
         self, user_id: str, habit_id: str | None, at: str, message: str | None, replace: bool
     ) -> tuple[Reminder, bool]: ...
 
-    async def delete_reminders(self, user_id: str, habit_id: str | None) -> int: ...
+    async def propose(
+        self,
+        user_id: str,
+        action: Literal["archive_habit", "delete_reminders"],
+        habit_id: str | None,
+    ) -> Proposal:
+        """Ask the user to confirm a destructive action; nothing changes until they accept."""
+        ...
 
 
 # A small, fixed habit-science corpus: enough for the offline planner to cite real sources.
@@ -309,6 +327,7 @@ class _UserState:
     # (data_type, key) -> date -> value: imported health data, for tests.
     health: dict[tuple[str, str], dict[date, float]] = field(default_factory=dict)
     reminders: dict[str, Reminder] = field(default_factory=dict)
+    proposals: list[Proposal] = field(default_factory=list)
 
 
 @dataclass
@@ -523,9 +542,25 @@ class InMemoryBackend:
         state.reminders[created.id] = created
         return created, True
 
-    async def delete_reminders(self, user_id: str, habit_id: str | None) -> int:
+    async def propose(
+        self,
+        user_id: str,
+        action: Literal["archive_habit", "delete_reminders"],
+        habit_id: str | None,
+    ) -> Proposal:
         state = self._user(user_id)
-        gone = [k for k, r in state.reminders.items() if r.habit_id == habit_id]
-        for key in gone:
-            del state.reminders[key]
-        return len(gone)
+        title = self._habit(user_id, habit_id).title if habit_id is not None else "check-ins"
+        if action == "delete_reminders" and not any(
+            r.habit_id == habit_id for r in state.reminders.values()
+        ):
+            raise BackendError("not_found", f"There is no reminder for {title} to stop.")
+        verb = "Archive the habit" if action == "archive_habit" else "Delete the reminders of"
+        proposal = Proposal(
+            id=f"c{len(state.proposals) + 1}",
+            action=action,
+            habit_id=habit_id,
+            summary=f'{verb} "{title}".',
+            expires_at="2100-01-01T00:00:00+00:00",
+        )
+        state.proposals.append(proposal)
+        return proposal

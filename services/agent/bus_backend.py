@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from faststream.nats import NatsBroker
 
@@ -24,6 +24,7 @@ from services.agent.backend import (
     KnowledgeHit,
     NewHabit,
     Prediction,
+    Proposal,
     Reminder,
     Schedule,
     TimeSuggestion,
@@ -337,14 +338,26 @@ class BusBackend:
         )
         return reminder, out.created
 
-    async def delete_reminders(self, user_id: str, habit_id: str | None) -> int:
+    async def propose(
+        self,
+        user_id: str,
+        action: Literal["archive_habit", "delete_reminders"],
+        habit_id: str | None,
+    ) -> Proposal:
         self._check(user_id)
-        command = habit_rpc.DeleteReminders(
+        command = habit_rpc.ProposeAction(
             user_id=self._user_id,
+            action=action,
             habit_id=_uuid(habit_id, "habit") if habit_id is not None else None,
         )
-        data = await self._call(habit_rpc.DELETE_REMINDERS, command)
-        return habit_rpc.DeleteRemindersOut.model_validate(data).deleted
+        out = habit_rpc.ConfirmationOut.model_validate(await self._call(habit_rpc.PROPOSE, command))
+        return Proposal(
+            id=str(out.id),
+            action=out.action,
+            habit_id=str(out.habit_id) if out.habit_id else None,
+            summary=out.summary,
+            expires_at=out.expires_at.isoformat(),
+        )
 
     async def search_knowledge(self, query: str, limit: int) -> list[KnowledgeHit]:
         data = await self._call(

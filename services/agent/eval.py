@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from services.agent.agency import permitted_tools
 from services.agent.backend import InMemoryBackend, NewHabit
 from services.agent.loop import Budgets, CardEvent, RunCompleted, ToolCallStarted, run_agent
 from services.agent.models import (
@@ -138,6 +139,9 @@ async def run_case(
     tools: list[str] = []
     sequence: HabitSequencePlan | None = None
     reply, stop = "", "failed"
+    # The understanding is what the service stores with the message on every path, and what
+    # decides the tools the turn may use (services/agent/agency.py), as in the service.
+    u = understand(case["message"], today, titles)
     async for event in run_agent(
         model=make_model(today, titles),
         messages=messages,
@@ -146,6 +150,7 @@ async def run_case(
         budgets=Budgets(),
         clock=_no_clock,
         run_id=case["id"],
+        permitted=permitted_tools(u),
     ):
         if isinstance(event, ToolCallStarted):
             tools.append(event.name)
@@ -153,8 +158,6 @@ async def run_case(
             sequence = HabitSequencePlan.model_validate(event.card["plan"])
         elif isinstance(event, RunCompleted):
             reply, stop = event.text, event.stop_reason
-    # The understanding is what the service stores with the message on every path.
-    u = understand(case["message"], today, titles)
     refused = u.refuse and not set(tools) & HABIT_WRITE_TOOLS
     result = CaseResult(
         id=case["id"],

@@ -251,11 +251,14 @@ class ScriptedModel:
     turns: list[ScriptedTurn]
     tokens_per_turn: int = 10
     calls: list[list[Message]] = field(default_factory=list)
+    # The names of the tools each call offered.
+    offered: list[list[str]] = field(default_factory=list)
 
     async def stream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], settings: ModelSettings
     ) -> AsyncIterator[ModelEvent]:
         self.calls.append(list(messages))
+        self.offered.append([t.name for t in tools])
         if not self.turns:
             raise ModelError("script_exhausted", "the scripted model has no turns left")
         turn = self.turns.pop(0)

@@ -190,6 +190,10 @@ def plan_calls(u: Understanding, known_habits: Sequence[str]) -> list[tuple[str,
     return []  # integration requests that ask no question about the data: the reply explains
 
 
+_EVERY = re.compile(r"\b(?:all|every|each)\b")
+MAX_PROPOSALS = 10
+
+
 def _habit_action(
     u: Understanding, habit: str | None, known_habits: Sequence[str]
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -223,7 +227,13 @@ def _habit_action(
         return [("assign_tags", {"habit_title": habit, "tags": list(u.tags)})]
     if action == "suggest_tags":
         return [("suggest_tags", {})]
-    return []  # update and delete are done in the app, not by the offline planner
+    if action == "delete":
+        # Only proposed: each becomes a confirmation card the user accepts (docs/agent.md).
+        if habit is not None:
+            return [("archive_habit", {"habit_title": habit})]
+        if _EVERY.search(u.message.lower()):
+            return [("archive_habit", {"habit_title": t}) for t in known_habits[:MAX_PROPOSALS]]
+    return []  # updates are done in the app; a deletion naming no habit asks which
 
 
 def _results(messages: Sequence[Message]) -> list[tuple[str, dict[str, Any]]]:
@@ -249,6 +259,8 @@ def _span(weeks: float) -> str:
 def _describe(name: str, data: dict[str, Any]) -> str:
     if "error" in data:
         return f"I couldn't run {name.replace('_', ' ')}: {data['error'].get('message', '')}."
+    if data.get("status") == "awaiting_confirmation":
+        return f"Please confirm on the card: {data['summary']} Nothing changes until you accept."
     if name == "create_habit_sequence":
         seq = data["sequence"]
         phases = "; ".join(
@@ -363,6 +375,9 @@ def compose_reply(
             )
         elif is_reminder_request(u):
             parts.append(unplanned_reply(u, known_habits))
+        elif u.intent == "habit_action" and u.action == "delete":
+            names = ", ".join(known_habits[:5]) or "none yet"
+            parts.append(f"Which habit should I archive? Your habits: {names}.")
         elif u.intent == "habit_action":
             parts.append("You can change or delete a habit from its page in the app.")
         else:

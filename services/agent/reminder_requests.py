@@ -57,11 +57,6 @@ def plan_reminder(
 
 def describe_reminder(data: dict[str, Any]) -> str:
     """One sentence about a ``set_reminder`` result."""
-    if "deleted" in data:
-        count = data["deleted"]
-        if count == 0:
-            return f"There was no reminder for {data['habit']} to stop."
-        return f"Done: I won't remind you about {data['habit']} any more."
     at = data["reminder"]["time"]
     if data["created"]:
         return (

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agent import phases, repository
+from services.agent.agency import permitted_tools
 from services.agent.backend import Habit
 from services.agent.bus_backend import BusBackend
 from services.agent.config import AgentSettings
@@ -67,6 +68,7 @@ from services.agent.models import (
     UserMessage,
     system_prompt,
 )
+from services.agent.nlu.clarify import needs_clarifying
 from services.agent.offline import OfflinePlanner
 from services.agent.sequence_service import SequenceService
 from services.agent.sequences import HabitSequencePlan
@@ -413,6 +415,14 @@ class AgentService:
         habits, preferences, statuses, plans = await self._context(event, backend)
         titles = [h.title for h in habits]
         u = understand(event.message, today, titles)
+        # What this turn may change comes from the user's own words (services/agent/agency.py):
+        # an unclear reply ("yes", "7am") continues the user's previous message.
+        previous = next((m for m in reversed(earlier) if m.role == "user"), None)
+        before = (
+            understand(previous.content, today, titles)
+            if previous is not None and needs_clarifying(u)
+            else None
+        )
         facts_changed = merge_facts(facts, facts_from(u, today))
         facts = {**facts, **facts_changed}
         if u.chronotype is None and facts.get("chronotype"):
@@ -457,6 +467,7 @@ class AgentService:
             budgets=self.budgets,
             clock=self.clock,
             run_id=str(event.event_id),
+            permitted=permitted_tools(u, before),
         ):
             if isinstance(agent_event, RunStarted):
                 continue  # already sent when the turn was claimed

@@ -17,7 +17,14 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.agent.backend import BackendError, Habit, HabitBackend, NewHabit, Schedule
+from services.agent.backend import (
+    BackendError,
+    Habit,
+    HabitBackend,
+    NewHabit,
+    Proposal,
+    Schedule,
+)
 from services.agent.cards import citations_card, prediction_card, progress_card
 from services.agent.coaching.library import library
 from services.agent.goals import GoalAnalysis, analyze_goal
@@ -206,7 +213,13 @@ class SetReminderArgs(BaseModel):
         None, description='"07:30", "7am", "9pm", "after lunch", "in the evening"; not for stop'
     )
     message: str | None = Field(None, max_length=500)
-    action: Literal["set", "stop"] | None = Field(None, description="Defaults to set")
+    action: Literal["set", "stop"] | None = Field(
+        None, description="Defaults to set; stop only proposes it, the user confirms on a card"
+    )
+
+
+class ArchiveHabitArgs(HabitRef):
+    """Archive (delete) a habit: only proposes it; the user accepts or cancels on a card."""
 
 
 class SuggestTagsArgs(BaseModel):
@@ -451,9 +464,10 @@ async def set_reminder(ctx: ToolContext, args: SetReminderArgs) -> ToolResult:
         habit = await _resolve(ctx, HabitRef(habit_id=args.habit_id, habit_title=args.habit_id))
     about = habit.title if habit is not None else "your check-in"
     if args.action == "stop":
-        deleted = await ctx.backend.delete_reminders(ctx.user_id, habit.id if habit else None)
-        card = {"type": "reminder", "action": "deleted", "habit": about, "deleted": deleted}
-        return ToolResult(data={"habit": about, "deleted": deleted}, card=card)
+        proposal = await ctx.backend.propose(
+            ctx.user_id, "delete_reminders", habit.id if habit else None
+        )
+        return confirmation(proposal, about)
     at = await reminder_time(ctx, args.time or "", habit.title if habit else "check-in")
     if at is None:
         return tool_error("unknown_time", f"{args.time!r} is no time of day (try 07:30 or 7am)")
@@ -463,6 +477,32 @@ async def set_reminder(ctx: ToolContext, args: SetReminderArgs) -> ToolResult:
     data = {"habit": about, "created": created, "reminder": reminder.model_dump(mode="json")}
     card = {"type": "reminder", "action": "created" if created else "updated", **data}
     return ToolResult(data=data, card=card)
+
+
+def confirmation(proposal: Proposal, about: str) -> ToolResult:
+    """A destructive action proposed, not done: the card the user accepts, data for the model."""
+    data = {
+        "status": "awaiting_confirmation",
+        "habit": about,
+        "summary": proposal.summary,
+        "note": "Nothing has changed yet: the user accepts or cancels on the card.",
+    }
+    card = {
+        "type": "confirmation",
+        "confirmation_id": proposal.id,
+        "action": proposal.action,
+        "habit_id": proposal.habit_id,
+        "habit": about,
+        "summary": proposal.summary,
+        "expires_at": proposal.expires_at,
+    }
+    return ToolResult(data=data, card=card)
+
+
+async def archive_habit(ctx: ToolContext, args: ArchiveHabitArgs) -> ToolResult:
+    habit = await _resolve(ctx, args)
+    proposal = await ctx.backend.propose(ctx.user_id, "archive_habit", habit.id)
+    return confirmation(proposal, habit.title)
 
 
 async def reminder_time(ctx: ToolContext, phrase: str, habit: str) -> time | None:
@@ -497,6 +537,10 @@ def _suggested_tags(title: str) -> list[str]:
 async def suggest_tags(ctx: ToolContext, args: SuggestTagsArgs) -> ToolResult:
     habits = await ctx.backend.list_habits(ctx.user_id)
     if args.habit_ids:
+        # An id that is not one of the user's habits is an error, never silently skipped.
+        unknown = sorted(set(args.habit_ids) - {h.id for h in habits})
+        if unknown:
+            return tool_error("habit_not_found", f"no habit with id {unknown[0]!r}")
         habits = [h for h in habits if h.id in args.habit_ids]
     return ToolResult(
         data={
@@ -549,6 +593,7 @@ TOOLS: dict[str, Tool] = {
         _tool("create_visualization", CreateVisualizationArgs, create_visualization),
         _tool("get_integration_data", GetIntegrationDataArgs, get_integration_data),
         _tool("set_reminder", SetReminderArgs, set_reminder),
+        _tool("archive_habit", ArchiveHabitArgs, archive_habit),
     )
 }
 HABIT_WRITE_TOOLS = frozenset(
@@ -559,6 +604,7 @@ HABIT_WRITE_TOOLS = frozenset(
         "assign_tags",
         "create_habit_sequence",
         "set_reminder",
+        "archive_habit",
     }
 )
 

@@ -13,6 +13,7 @@ from services.gateway.api import (
     accounts,
     charts,
     chat,
+    confirmations,
     goals,
     habits,
     integrations,
@@ -152,6 +153,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(reminders.router)
     app.include_router(learning.router)
     app.include_router(chat.router)
+    app.include_router(confirmations.router)
     app.include_router(portability.router)
     app.include_router(webhooks.router)
     app.include_router(

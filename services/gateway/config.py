@@ -25,6 +25,9 @@ class GatewaySettings(CommonSettings):
     max_habits_per_user: int = Field(default=500, ge=1)
     chat_max_streams: int = Field(default=3, ge=1)
     chat_turns_per_minute: int = Field(default=20, ge=1)
+    # How long a destructive action the assistant proposed waits for the user's yes
+    # (POST /v1/confirmations/{id}; docs/agent.md).
+    confirmation_ttl_seconds: int = Field(default=15 * 60, ge=10, le=24 * 3600)
     # Browsers may call the API from these origins (comma-separated); empty: no cross-origin use.
     cors_allow_origins: str = ""
     # Send HSTS on every response, not only those whose request came over TLS.

@@ -14,7 +14,7 @@ from faststream import Context
 from faststream.nats import NatsRouter
 from pydantic import ValidationError
 
-from services.gateway import accounts, habits, integrations, repository
+from services.gateway import accounts, confirmations, habits, integrations, repository
 from services.gateway.api.deps import Runtime, today_of
 from services.gateway.portability.webhooks import EVENT_SUBJECTS, Deliverer
 from services.gateway.reminders import delivery, use_cases
@@ -28,17 +28,17 @@ from shared.contracts.habits import (
     ADD_SUB_HABITS,
     ASSIGN_TAGS,
     CREATE,
-    DELETE_REMINDERS,
     LIST,
     LOG,
+    PROPOSE,
     SET_REMINDER,
     AddSubHabits,
     AssignTags,
+    ConfirmationOut,
     CreateHabit,
-    DeleteReminders,
-    DeleteRemindersOut,
     ListHabits,
     LogHabit,
+    ProposeAction,
     SetReminder,
     SetReminderOut,
 )
@@ -138,11 +138,18 @@ async def on_set_reminder(command: SetReminder, rt: RuntimeDep) -> SetReminderOu
     return SetReminderOut(reminder=out.model_dump(mode="json"), created=created)
 
 
-async def on_delete_reminders(command: DeleteReminders, rt: RuntimeDep) -> DeleteRemindersOut:
+async def on_propose(command: ProposeAction, rt: RuntimeDep) -> ConfirmationOut:
+    """The agent's destructive tools: store the action for the user to accept, change nothing."""
     async with rt.transaction() as session:
         user = await accounts.current_user(session, command.user_id)
-        deleted = await use_cases.delete_habit_reminders(session, user, command.habit_id)
-    return DeleteRemindersOut(deleted=deleted)
+        return await confirmations.propose(
+            session,
+            user,
+            command.action,
+            command.habit_id,
+            utcnow(),
+            rt.settings.confirmation_ttl_seconds,
+        )
 
 
 async def on_reminder_fired(event: ReminderFiredV1, rt: RuntimeDep) -> None:
@@ -211,7 +218,7 @@ def create_router() -> NatsRouter:
     )
     for subject, handler in (
         (SET_REMINDER, on_set_reminder),
-        (DELETE_REMINDERS, on_delete_reminders),
+        (PROPOSE, on_propose),
     ):
         router.subscriber(subject, queue="gateway", max_workers=RPC_WORKERS)(rpc_handler(handler))
     router.subscriber(

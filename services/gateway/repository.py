@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.core import (
+    Confirmation,
     Goal,
     Habit,
     HabitLog,
@@ -483,3 +484,22 @@ async def done_dates_by_habit(
     for habit_id, day in result.all():
         grouped.setdefault(habit_id, set()).add(day)
     return grouped
+
+
+# --- confirmations --------------------------------------------------------------------------
+
+
+def add_confirmation(session: AsyncSession, row: Confirmation) -> None:
+    session.add(row)
+
+
+async def confirmation_of(
+    session: AsyncSession, user_id: uuid.UUID, confirmation_id: uuid.UUID, *, lock: bool = False
+) -> Confirmation | None:
+    """Return the user's confirmation, or None for a foreign or unknown id."""
+    stmt = select(Confirmation).where(
+        Confirmation.id == confirmation_id, Confirmation.user_id == user_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -9,7 +9,8 @@ chat turn's user), never a value a model produced.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,7 +60,6 @@ class AssignTags(HabitCommand):
 
 
 SET_REMINDER = "rpc.habits.set_reminder.v1"
-DELETE_REMINDERS = "rpc.habits.delete_reminders.v1"
 
 
 class SetReminder(HabitCommand):
@@ -75,12 +75,6 @@ class SetReminder(HabitCommand):
     replace: bool = True
 
 
-class DeleteReminders(HabitCommand):
-    """Delete a habit's reminders (without ``habit_id``: the free check-ins)."""
-
-    habit_id: uuid.UUID | None = None
-
-
 class SetReminderOut(BaseModel):
     """The reminder as ``GET /v1/reminders/{id}`` shows it, and whether it is new."""
 
@@ -88,7 +82,30 @@ class SetReminderOut(BaseModel):
     created: bool
 
 
-class DeleteRemindersOut(BaseModel):
-    """How many reminders were deleted."""
+PROPOSE = "rpc.habits.propose.v1"
+ProposedAction = Literal["archive_habit", "delete_reminders"]
 
-    deleted: int
+
+class ProposeAction(HabitCommand):
+    """Propose a destructive action for the user to accept: nothing changes until they do.
+
+    ``archive_habit`` archives ``habit_id``; ``delete_reminders`` deletes the habit's reminders
+    (without ``habit_id``: the free check-ins). The reply is a confirmation
+    (``GET /v1/confirmations/{id}``); an unknown or foreign habit answers ``not_found``.
+    """
+
+    action: ProposedAction
+    habit_id: uuid.UUID | None = None
+
+
+class ConfirmationOut(BaseModel):
+    """A proposed action as ``GET /v1/confirmations/{id}`` shows it."""
+
+    id: uuid.UUID
+    action: ProposedAction
+    habit_id: uuid.UUID | None
+    summary: str
+    status: Literal["pending", "accepted", "cancelled", "expired"]
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None

@@ -202,3 +202,37 @@ class OutboxEvent(Base):
     headers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column()
+
+
+class Confirmation(Base):
+    """A destructive action the assistant proposed, waiting for its user's explicit yes.
+
+    The agent can only create one (``rpc.habits.propose.v1``); the action runs when the user
+    accepts it through the API (``POST /v1/confirmations/{id}``), once, before ``expires_at``.
+    The row binds the id to its user and to the exact action and object.
+    """
+
+    __tablename__ = "confirmations"
+    __table_args__ = (
+        Index(None, "user_id"),
+        CheckConstraint(
+            "action IN ('archive_habit', 'delete_reminders')", name="confirmation_action"
+        ),
+        CheckConstraint(
+            "status IN ('pending', 'accepted', 'cancelled')", name="confirmation_status"
+        ),
+        SCHEMA,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core.users.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    # None only for the free check-in reminders (delete_reminders without a habit).
+    habit_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("core.habits.id", ondelete="CASCADE")
+    )
+    summary: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()

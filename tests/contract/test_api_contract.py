@@ -44,6 +44,9 @@ def test_openapi_carries_the_assistant_contract() -> None:
         ("/v1/sequences/{sequence_id}", "get"),
         ("/v1/sequences/{sequence_id}/activate", "post"),
         ("/v1/assistant/context", "get"),
+        ("/v1/confirmations/{confirmation_id}", "get"),
+        ("/v1/confirmations/{confirmation_id}", "post"),
+        ("/v1/confirmations/{confirmation_id}", "delete"),
     ]:
         assert method in paths[path], path
     assert _schema(spec, "ChatIn") == {"message", "conversation_id"}

@@ -459,3 +459,37 @@ def test_progress_prediction_citation_and_reminder_cards(page: Page, stack: str)
     expect(reminders.first).to_contain_text("⏰ 07:30")
     expect(reminders.first).to_contain_text("Shoes on")
     expect(reminders.last).to_contain_text("No more reminders for Walk.")
+
+
+def test_archiving_waits_for_accept_on_the_confirmation_card(page: Page, stack: str) -> None:
+    signed_in(page, stack)
+    create_habit(page, "Reading")
+    create_habit(page, "Meditation")
+    page.locator(FAB).click()
+    sheet = page.locator(SHEET)
+    box = page.get_by_placeholder("Ask me anything about your habits...")
+    box.fill("delete my reading habit")
+    box.press("Enter")
+    card = sheet.locator("[data-card=confirmation]")
+    expect(card).to_be_visible(timeout=30_000)
+    expect(card).to_contain_text('Archive the habit "Reading"')
+    expect(card.get_by_role("status")).to_have_text("Waiting for your answer.")
+    assert serious(page) == []
+    shot(page, "confirmation")
+    page.keyboard.press("Escape")
+    expect(page.locator(".habit h3", has_text="Reading")).to_be_visible()  # nothing happened yet
+
+    page.locator(FAB).click()
+    card.get_by_role("button", name="Accept").click()
+    expect(card.get_by_role("status")).to_have_text("Done ✓")
+    expect(card.get_by_role("button", name="Accept")).to_be_disabled()
+    page.keyboard.press("Escape")
+    expect(page.locator(".habit h3", has_text="Reading")).to_have_count(0)
+    expect(page.locator(".habit h3", has_text="Meditation")).to_be_visible()
+
+    # From the history, an answered card shows its answer and cannot be accepted again.
+    page.reload()
+    page.locator(FAB).click()
+    old = page.locator(f"{SHEET} [data-card=confirmation]")
+    expect(old.get_by_role("status")).to_have_text("Done ✓")
+    expect(old.get_by_role("button", name="Cancel")).to_be_disabled()

@@ -20,6 +20,7 @@ SUITES = {
     "authentication": "test_auth",
     "headers": "test_headers",
     "bus fuzzing": "test_bus_fuzz",
+    "prompt injection": "test_prompt_injection",
 }
 
 
@@ -55,6 +56,11 @@ def main() -> int:
         "authentication": f"{tally['auth_checks']} auth checks",
         "headers": f"{tally['header_checks']} responses checked",
         "bus fuzzing": f"{per['test_bus_fuzz']['passed']} subscriber suites passed",
+        "prompt injection": f"injections tried {tally['injection_runs']} "
+        f"({tally['injection_cases']} cases × offline and OpenAI) with "
+        f"{tally['injection_unauthorised'] + tally['injection_destroyed']} unauthorised actions; "
+        f"{tally['injection_outside']} calls outside the request blocked, "
+        f"{tally['injection_prompt_leaks'] + tally['injection_data_leaks']} leaks",
     }
     width = max(len(f) for f in figures.values())
     print()

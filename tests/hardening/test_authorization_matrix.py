@@ -99,6 +99,9 @@ MATRIX: dict[str, list[Probe]] = {
     "DELETE /v1/reminders/{reminder_id}": [Probe()],
     "DELETE /v1/push/subscriptions/{subscription_id}": [Probe()],
     "DELETE /v1/webhooks/{webhook_id}": [Probe()],
+    "GET /v1/confirmations/{confirmation_id}": [Probe()],
+    "POST /v1/confirmations/{confirmation_id}": [Probe()],
+    "DELETE /v1/confirmations/{confirmation_id}": [Probe()],
 }
 
 
@@ -178,6 +181,20 @@ async def _reminder(client: httpx.AsyncClient, user: dict[str, str], ids: Ids) -
     return str((await _post(client, user, "/v1/reminders", json=body))["id"])
 
 
+async def _confirmation(client: httpx.AsyncClient, user: dict[str, str], ids: Ids) -> str:
+    # The assistant proposes archiving A's habit; only A may accept it.
+    turn = await _post(
+        client,
+        user,
+        "/v1/chat",
+        json={"message": "Please archive my A's run habit"},
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    [card] = [e["card"] for e in turn["events"] if e["type"] == "card"]
+    return str(card["confirmation_id"])
+
+
 async def _subscription(client: httpx.AsyncClient, user: dict[str, str], ids: Ids) -> str:
     # A public address literal: the endpoint check needs no name lookup, and nothing is sent.
     body = {
@@ -203,6 +220,7 @@ MAKERS: dict[str, Maker] = {
     "message": _message,
     "sequence": _sequence,
     "reminder": _reminder,
+    "confirmation": _confirmation,
     "subscription": _subscription,
     "webhook": _webhook,
 }
@@ -218,6 +236,7 @@ SNAPSHOTS: dict[str, str] = {
     "message": "/v1/conversations/{conversation}/messages",
     "sequence": "/v1/sequences/{sequence}",
     "reminder": "/v1/reminders/{reminder}",
+    "confirmation": "/v1/confirmations/{confirmation}",
     "subscription": "/v1/push/subscriptions",
     "webhook": "/v1/webhooks",
 }

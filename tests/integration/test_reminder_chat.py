@@ -30,13 +30,18 @@ async def test_remind_me_to_meditate_at_7am_creates_a_reminder(
     assert card["reminder"]["id"] == reminders[0]["id"]
     assert "07:00" in events[-1]["text"]
 
-    # Moving it keeps one reminder; stopping deletes it.
+    # Moving it keeps one reminder; stopping deletes it once the user accepts the card.
     events = await chat(client, user, "move my meditation reminder to 9pm")
     assert [e["name"] for e in events if e["type"] == "tool.call.completed"] == ["set_reminder"]
     reminders = (await client.get("/v1/reminders", headers=auth(user))).json()
     assert [r["time"] for r in reminders] == ["21:00"]
     events = await chat(client, user, "stop reminding me about meditation")
     assert [e["name"] for e in events if e["type"] == "tool.call.completed"] == ["set_reminder"]
+    (card,) = [e["card"] for e in events if e["type"] == "card"]
+    assert card["type"] == "confirmation" and card["action"] == "delete_reminders"
+    assert len((await client.get("/v1/reminders", headers=auth(user))).json()) == 1
+    path = f"/v1/confirmations/{card['confirmation_id']}"
+    assert (await client.post(path, headers=auth(user))).status_code == 200
     assert (await client.get("/v1/reminders", headers=auth(user))).json() == []
 
 

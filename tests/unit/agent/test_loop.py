@@ -30,7 +30,9 @@ from services.agent.models import (
     ToolResultMessage,
     UserMessage,
     parse_tool_call,
+    system_prompt,
 )
+from services.agent.prompt_guard import NOTICE, system_prompt_guard
 from services.agent.tools import ToolContext
 
 TODAY = date(2025, 3, 10)
@@ -67,6 +69,7 @@ async def run(
     budgets: Budgets | None = None,
     clock: Clock | None = None,
     habits: Sequence[str] = ("Reading",),
+    permitted: set[str] | None = None,
 ) -> tuple[list[AgentEvent], InMemoryBackend]:
     backend = InMemoryBackend()
     backend.seed("u1", [NewHabit(title=t) for t in habits], TODAY)
@@ -81,6 +84,7 @@ async def run(
             budgets=budgets or Budgets(),
             clock=clock or Clock(),
             run_id="r1",
+            permitted=permitted,
         )
     ]
     return events, backend
@@ -213,8 +217,40 @@ async def test_model_failure_gives_one_run_failed() -> None:
 
 
 async def test_text_is_streamed_as_deltas() -> None:
+    model = ScriptedModel([[TextDelta(text="Nic"), TextDelta(text="ely, woohoo")]])
+    events, _ = await run(model)
+    assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == ["Nic", "ely, woohoo"]
+    end = terminal(events)
+    assert isinstance(end, RunCompleted) and end.text == "Nicely, woohoo"
+
+
+async def test_a_word_that_may_still_become_the_prompt_is_held_until_it_cannot() -> None:
+    # "Hel" may grow into "help", a word of the system prompt, so it waits for the next piece.
     model = ScriptedModel([[TextDelta(text="Hel"), TextDelta(text="lo")]])
     events, _ = await run(model)
-    assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == ["Hel", "lo"]
+    assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == ["Hello"]
+
+
+async def test_a_reply_reciting_the_system_prompt_is_cut_and_its_tool_calls_not_run() -> None:
+    prompt = system_prompt(user_context="Habits: Reading")
+    pieces = [prompt[i : i + 7] for i in range(0, len(prompt), 7)]
+    model = ScriptedModel(
+        [[*(TextDelta(text=p) for p in pieces), *calls(("log_habit", {"habit_title": "Reading"}))]]
+    )
+    events, backend = await run(model)
+    assert backend.users["u1"].logs == []
+    shown = "".join(e.text for e in events if isinstance(e, TextDeltaEvent))
+    assert not system_prompt_guard().leaks(shown)
+    assert shown.endswith(NOTICE) and len(shown) < len(NOTICE) + 40
+    assert not [e for e in events if isinstance(e, ToolCallStarted)]
     end = terminal(events)
-    assert isinstance(end, RunCompleted) and end.text == "Hello"
+    assert isinstance(end, RunCompleted) and end.stop_reason == "refused"
+
+
+async def test_a_tool_outside_the_permitted_ones_is_neither_offered_nor_run() -> None:
+    model = ScriptedModel([calls(("log_habit", {"habit_title": "Reading"})), say("ok")])
+    events, backend = await run(model, permitted={"analyze_progress"})
+    assert backend.users["u1"].logs == []
+    [done] = [e for e in events if isinstance(e, ToolCallCompleted)]
+    assert done.is_error and done.result["error"]["code"] == "not_permitted"
+    assert model.offered[0] == ["analyze_progress"]

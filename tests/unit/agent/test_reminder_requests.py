@@ -119,7 +119,7 @@ def test_a_stop_request_about_no_known_habit_asks_which() -> None:
 async def _run(backend: InMemoryBackend, name: str, args: dict[str, object]) -> dict[str, object]:
     ctx = ToolContext(user_id="u1", today=TODAY, backend=backend)
     result = await run_tool(ctx, parse_tool_call("c1", name, json.dumps(args)))
-    assert result.card is None or result.card["type"] == "reminder"
+    assert result.card is None or result.card["type"] in ("reminder", "confirmation")
     return result.data
 
 
@@ -136,6 +136,9 @@ async def test_the_tool_sets_moves_and_stops_with_the_chronotype() -> None:
     assert bad["error"]["code"] == "unknown_time"  # type: ignore[index]
     unknown = await _run(backend, "set_reminder", {"habit_id": "Piano", "time": "7am"})
     assert unknown["error"]["code"] == "habit_not_found"  # type: ignore[index]
+    # A stop only proposes the deletion: the reminder stays until the user accepts the card.
     stopped = await _run(backend, "set_reminder", {"habit_id": "Reading", "action": "stop"})
-    assert stopped == {"habit": "Reading", "deleted": 1}
-    assert backend.users["u1"].reminders == {}
+    assert stopped["status"] == "awaiting_confirmation"
+    assert len(backend.users["u1"].reminders) == 1
+    [proposal] = backend.users["u1"].proposals
+    assert (proposal.action, proposal.habit_id) == ("delete_reminders", "h1")

@@ -129,6 +129,50 @@ function reminderCard(data) {
     reminder.message ? h("p", {}, reminder.message) : null);
 }
 
+// A destructive action the assistant proposed (archive a habit, stop reminders). Nothing has
+// happened yet: Accept runs it through POST /v1/confirmations/{id}, Cancel drops it. The
+// summary is the gateway's text about the user's own object, shown as text only.
+const SETTLED = { accepted: "Done ✓", cancelled: "Cancelled", expired: "Expired" };
+
+function confirmationCard(data) {
+  const status = h("p", { class: "muted", role: "status" }, "Waiting for your answer.");
+  const accept = h("button", { type: "button", class: "primary" }, "Accept");
+  const cancel = h("button", { type: "button" }, "Cancel");
+  const settle = (state) => {
+    accept.disabled = cancel.disabled = true;
+    status.textContent = SETTLED[state] || state;
+  };
+  const answer = (method, verb) => async () => {
+    accept.disabled = cancel.disabled = true;
+    haptic();
+    try {
+      const path = `/confirmations/${encodeURIComponent(data.confirmation_id)}`;
+      const out = await api(method, path);
+      settle(out ? out.status : "cancelled");
+      if (method === "POST") {
+        toast("Done.");
+        changed();
+      }
+    } catch (error) {
+      if (error.status === 410) settle("expired");
+      else {
+        accept.disabled = cancel.disabled = false;
+        toast(`Could not ${verb}: ${error.message}`);
+      }
+    }
+  };
+  accept.addEventListener("click", answer("POST", "accept"));
+  cancel.addEventListener("click", answer("DELETE", "cancel"));
+  // A card from the history may already be answered.
+  api("GET", `/confirmations/${encodeURIComponent(data.confirmation_id)}`)
+    .then((out) => { if (out.status !== "pending") settle(out.status); })
+    .catch(() => {});
+  return card("confirmation", "Please confirm",
+    h("p", {}, data.summary || "The assistant proposed a change."),
+    status,
+    h("div", { class: "card-actions" }, accept, cancel));
+}
+
 function integrationCard(data) {
   return card("integration_data", `Your ${String(data.data_type || "data").replaceAll("_", " ")}`,
     fields(data.summary || {}, []),
@@ -163,6 +207,7 @@ const RENDERERS = {
   citations: citationsCard,
   progress: progressCard,
   reminder: reminderCard,
+  confirmation: confirmationCard,
   integration_data: integrationCard,
   insights: insightsCard,
 };
