@@ -50,9 +50,9 @@ VALUES ($1, 'habits.habit.logged.v1', $2::jsonb, '{{}}'::jsonb, $3)
 
 
 def dsn() -> str:
-    return os.environ.get(
-        "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/habyss"
-    ).replace("+asyncpg", "")
+    return os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/habyss").replace(
+        "+asyncpg", ""
+    )
 
 
 async def prepare(database_url: str) -> None:

@@ -37,7 +37,9 @@ async def new_habits(url: str, token: str, count: int, start: str | None = None)
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         ids = []
         for i in range(count):
-            r = await client.post("/v1/habits", json={"title": f"b{i}", **body}, headers=auth(token))
+            r = await client.post(
+                "/v1/habits", json={"title": f"b{i}", **body}, headers=auth(token)
+            )
             if r.status_code != 201:
                 raise SystemExit(f"create habit: {r.status_code} {r.text}")
             ids.append(str(r.json()["id"]))
@@ -91,7 +93,9 @@ async def steady_writes(
     async def on_metrics(msg: Any) -> None:
         body = json.loads(msg.data)
         if body.get("habit_id") in seen:
-            seen[body["habit_id"]].append((body["metrics"]["total_completions"], time.perf_counter()))
+            seen[body["habit_id"]].append(
+                (body["metrics"]["total_completions"], time.perf_counter())
+            )
 
     await nc.subscribe("metrics.habit.updated.v1", cb=on_metrics)
     acked: dict[tuple[str, int], float] = {}
@@ -104,7 +108,9 @@ async def steady_writes(
             nonlocal failures
             habit = habits[i % count]
             day = (today - timedelta(days=i // count)).isoformat()
-            r = await client.post(f"/v1/habits/{habit}/logs", json={"date": day}, headers=auth(token))
+            r = await client.post(
+                f"/v1/habits/{habit}/logs", json={"date": day}, headers=auth(token)
+            )
             if r.status_code != 201:
                 failures += 1
                 return
@@ -240,7 +246,9 @@ async def openai_overhead(url: str, fake: Any, token: str, turns: int) -> list[f
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         await conversation(client, token, messages[:2])  # warm-up: connections, prompt caches
         skip = len(await fake.requests())
-        done = await conversation(client, token, [messages[i % len(messages)] for i in range(turns)])
+        done = await conversation(
+            client, token, [messages[i % len(messages)] for i in range(turns)]
+        )
         records = {r["n"]: r for r in (await fake.requests())[skip:]}
     out = []
     for turn in done:
