@@ -232,7 +232,8 @@ class BenchStack:
             time.sleep(0.05)
         proc = self._spawn(name, {**self.env, **env})
         self.processes[index] = (name, proc)
-        wait_ready(self.ports[name], name, proc, time.monotonic() + READY_TIMEOUT_SECONDS, self.logs)
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        wait_ready(self.ports[name], name, proc, deadline, self.logs)
 
     def pids(self) -> dict[str, list[int]]:
         """Each process the stack runs (``nats`` too), with its workers, by name."""

@@ -37,14 +37,15 @@ sys.path.insert(0, str(ROOT))
 from chat_stack import BenchStack, conversation, pct, port_free, register_users  # noqa: E402
 from cpu import CpuMeter, Groups, servers_total  # noqa: E402
 from workloads import (  # noqa: E402
+    Writer,
     closed_loop_writes,
     embedding_forward_cpu_ms,
     eval_messages,
     knowledge_queries,
-    new_habits,
     openai_overhead,
     steady_writes,
     wait_idle,
+    writers,
 )
 
 from tests.fake_openai import running_fake  # noqa: E402
@@ -131,14 +132,14 @@ class Run:
 
     # --- writes --------------------------------------------------------------------------
 
-    async def writes(self, token: str) -> None:
+    async def writes(self, tokens: list[str]) -> None:
         a = self.amounts
-        habits = await new_habits(self.stack.url, token, a.write_clients)
+        pairs = await writers(self.stack.url, tokens)
         gateway = await closed_loop_writes(
-            self.stack.url, token, habits, a.write_seconds, warmup=min(1.0, a.write_seconds)
+            self.stack.url, pairs, a.write_seconds, warmup=min(1.0, a.write_seconds)
         )
         await wait_idle(self.stack.env["NATS_URL"], self.dsn)
-        limit = await self.with_limit(token, habits)
+        limit = await self.with_limit(pairs)
         ratio = gateway / limit if limit else None
         self.rows.append(
             Row(
@@ -152,32 +153,31 @@ class Run:
             )
         )
 
-    async def with_limit(self, token: str, habits: list[str]) -> float:
+    async def with_limit(self, pairs: list[Writer]) -> float:
         port = self.stack.ports["gateway"] + 9
         if not port_free(port):
             raise SystemExit(f"port {port} (bench/limit.py) is in use")
         env = {**self.stack.env, "DATABASE_URL": self.stack.database_url}
         argv = [sys.executable, str(ROOT / "bench" / "limit.py"), "--port", str(port)]
         argv += ["--workers", str(self.workers)]
-        with open(self.stack.logs / "limit.log", "ab") as out:
-            proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = start_logged(argv, env, self.stack.logs / "limit.log")
         try:
             url = f"http://127.0.0.1:{port}"
             await wait_listening(url, proc)
             a = self.amounts
             return await closed_loop_writes(
-                url, token, habits, a.write_seconds, warmup=min(1.0, a.write_seconds)
+                url, pairs, a.write_seconds, warmup=min(1.0, a.write_seconds)
             )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
-    async def steady(self, token: str) -> None:
+    async def steady(self, tokens: list[str]) -> None:
         a = self.amounts
         result, cpu = await self.measure_cpu(
             "steady_writes",
             steady_writes(
-                self.stack.url, self.stack.env["NATS_URL"], token, a.steady_rate, a.steady_seconds
+                self.stack.url, self.stack.env["NATS_URL"], tokens, a.steady_rate, a.steady_seconds
             ),
         )
         acked = result["acked"]
@@ -313,15 +313,15 @@ class Run:
             )
         )
 
-    async def scaling(self, token: str) -> None:
+    async def scaling(self, tokens: list[str]) -> None:
         a = self.amounts
-        habits = await new_habits(self.stack.url, token, a.write_clients)
+        pairs = await writers(self.stack.url, tokens)
         rates = {}
         for workers in (1, 2):
             self.stack.restart("gateway", {"GATEWAY_WORKERS": str(workers)})
             await wait_idle(self.stack.env["NATS_URL"], self.dsn)
             rates[workers] = await closed_loop_writes(
-                self.stack.url, token, habits, a.write_seconds, warmup=min(1.0, a.write_seconds)
+                self.stack.url, pairs, a.write_seconds, warmup=min(1.0, a.write_seconds)
             )
         ratio = rates[2] / rates[1] if rates[1] else None
         self.rows.append(
@@ -352,6 +352,11 @@ async def chat_turns(url: str, tokens: list[str], plan: list[list[str]] | list[s
     return [t for ts in results for t in ts]
 
 
+def start_logged(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
 async def wait_listening(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     import httpx
 
@@ -373,15 +378,20 @@ async def measure(stack: BenchStack, amounts: Amounts, workers: int) -> Run:
 
     run = Run(stack, amounts, workers)
     async with httpx.AsyncClient(base_url=stack.url, timeout=60) as client:
-        tokens = await register_users(client, amounts.chat_clients + 3, "bench")
-    writer, openai_user, chat_users = tokens[0], tokens[1], tokens[2:]
+        tokens = await register_users(
+            client, amounts.write_clients + amounts.chat_clients + 2, "bench"
+        )
+    # Writes spread over many users, as real traffic is: the learning service's work per log
+    # grows with the user's logs, so one user with thousands of logs would not be typical.
+    writer_users, tokens = tokens[: amounts.write_clients], tokens[amounts.write_clients :]
+    openai_user, chat_users = tokens[0], tokens[1:]
     steps = (
-        ("writes: gateway and limit", run.writes(writer)),
-        ("steady writes and metrics lag", run.steady(writer)),
+        ("writes: gateway and limit", run.writes(writer_users)),
+        ("steady writes and metrics lag", run.steady(writer_users)),
         ("knowledge queries", run.knowledge()),
         ("offline chat", run.chat(chat_users)),
         ("chat overhead (fake OpenAI)", run.overhead(openai_user)),
-        ("gateway scaling", run.scaling(writer)),
+        ("gateway scaling", run.scaling(writer_users)),
     )
     for name, step in steps:
         began = time.monotonic()

@@ -46,16 +46,24 @@ async def new_habits(url: str, token: str, count: int, start: str | None = None)
     return ids
 
 
+Writer = tuple[str, str]  # (a user's token, one of their habits)
+
+
+async def writers(url: str, tokens: list[str], start: str | None = None) -> list[Writer]:
+    """One new habit for each user: what a client of the write loops logs to."""
+    return [(t, (await new_habits(url, t, 1, start))[0]) for t in tokens]
+
+
 async def closed_loop_writes(
-    url: str, token: str, habits: list[str], seconds: float, *, warmup: float = 1.0
+    url: str, pairs: list[Writer], seconds: float, *, warmup: float = 1.0
 ) -> float:
-    """One client per habit logs as fast as it is answered; acknowledged writes per second."""
-    limits = httpx.Limits(max_connections=len(habits), max_keepalive_connections=len(habits))
-    headers = auth(token)
+    """One client per (user, habit) logs as fast as it is answered; acknowledged writes/s."""
+    limits = httpx.Limits(max_connections=len(pairs), max_keepalive_connections=len(pairs))
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
 
-        async def loop(habit: str, stop: float) -> int:
+        async def loop(token: str, habit: str, stop: float) -> int:
             done = 0
+            headers = auth(token)
             while time.monotonic() < stop:
                 r = await client.post(f"/v1/habits/{habit}/logs", json={}, headers=headers)
                 if r.status_code != 201:
@@ -63,16 +71,18 @@ async def closed_loop_writes(
                 done += 1
             return done
 
-        await asyncio.gather(*(loop(h, time.monotonic() + warmup) for h in habits))
+        await asyncio.gather(*(loop(t, h, time.monotonic() + warmup) for t, h in pairs))
         began = time.monotonic()
-        counts = await asyncio.gather(*(loop(h, began + seconds) for h in habits))
+        counts = await asyncio.gather(*(loop(t, h, began + seconds) for t, h in pairs))
         return sum(counts) / (time.monotonic() - began)
 
 
 async def steady_writes(
-    url: str, nats_url: str, token: str, rate: float, seconds: float
+    url: str, nats_url: str, tokens: list[str], rate: float, seconds: float
 ) -> dict[str, Any]:
     """Log at ``rate`` per second for ``seconds``, each on a new past date of its habit.
+
+    The writes go round the users (``tokens``), each of whom has enough habits for 30 logs each.
 
     Every write raises its habit's ``total_completions`` by one. The metrics service caches the
     new metrics (readable through the API) before it publishes ``metrics.habit.updated.v1``, so
@@ -81,12 +91,16 @@ async def steady_writes(
     """
     total = max(1, int(rate * seconds))
     per_habit = 30
-    count = math.ceil(total / per_habit)
+    count = max(len(tokens), math.ceil(total / per_habit))
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        probe = await client.post("/v1/habits", json={"title": "probe"}, headers=auth(token))
+        probe = await client.post("/v1/habits", json={"title": "probe"}, headers=auth(tokens[0]))
         today = date.fromisoformat(probe.json()["start_date"])
     start = (today - timedelta(days=per_habit + 5)).isoformat()
-    habits = await new_habits(url, token, count, start)
+    owner: dict[str, str] = {}
+    for k, token in enumerate(tokens):
+        mine = count // len(tokens) + (1 if k < count % len(tokens) else 0)
+        owner.update(dict.fromkeys(await new_habits(url, token, mine, start), token))
+    habits = list(owner)
     seen: dict[str, list[tuple[int, float]]] = {h: [] for h in habits}
     nc = await nats.connect(nats_url)
 
@@ -106,8 +120,8 @@ async def steady_writes(
 
         async def write(i: int) -> None:
             nonlocal failures
-            habit = habits[i % count]
-            day = (today - timedelta(days=i // count)).isoformat()
+            habit = habits[i % len(habits)]
+            day = (today - timedelta(days=i // len(habits))).isoformat()
             r = await client.post(
                 f"/v1/habits/{habit}/logs", json={"date": day}, headers=auth(token)
             )
