@@ -13,6 +13,7 @@ import json
 import math
 import re
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,7 @@ async def steady_writes(
     acked: dict[tuple[str, int], float] = {}
     counts = dict.fromkeys(habits, 0)
     failures = 0
+    reasons: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
 
@@ -127,6 +129,7 @@ async def steady_writes(
             )
             if r.status_code != 201:
                 failures += 1
+                reasons[f"{r.status_code} {r.text[:120]}"] += 1
                 return
             counts[habit] += 1
             acked[(habit, counts[habit])] = time.perf_counter()
@@ -156,6 +159,7 @@ async def steady_writes(
     return {
         "acked": len(acked),
         "failed": failures,
+        "failures": dict(reasons.most_common(3)),
         "offered_per_s": rate,
         "achieved_per_s": len(acked) / sent_for,
         "missing": missing,
