@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.learning.outcomes import (  # noqa: E402
+from services.learning.outcomes import (
     Calendar,
     HabitFacts,
     LogFact,
