@@ -388,7 +388,9 @@ async def wait_listening(url: str, proc: subprocess.Popen[bytes], timeout: float
     raise SystemExit("bench/limit.py did not listen in time")
 
 
-async def measure(stack: BenchStack, amounts: Amounts, workers: int) -> Run:
+async def measure(
+    stack: BenchStack, amounts: Amounts, workers: int, only: tuple[str, ...] = ()
+) -> Run:
     import httpx
 
     run = Run(stack, amounts, workers)
@@ -409,6 +411,9 @@ async def measure(stack: BenchStack, amounts: Amounts, workers: int) -> Run:
         ("gateway scaling", run.scaling(writer_users)),
     )
     for name, step in steps:
+        if only and not any(word in name for word in only):
+            step.close()  # never awaited: not run
+            continue
         began = time.monotonic()
         print(f"[bench] {name} …", flush=True)
         try:
@@ -419,7 +424,7 @@ async def measure(stack: BenchStack, amounts: Amounts, workers: int) -> Run:
         print(f"[bench] {name}: {time.monotonic() - began:.1f}s", flush=True)
     measured = {r.key for r in run.rows}
     for key, (figure, goal) in EXPECTED.items():
-        if key not in measured:
+        if key not in measured and not only:
             run.rows.append(Row(key, f"{figure} (its phase failed)", None, "", goal, None))
     return run
 
@@ -442,6 +447,9 @@ def main() -> None:
     parser.add_argument("--redis-index", type=int, default=15)
     parser.add_argument("--json", type=Path, default=ROOT / ".data" / "bench" / "latest.json")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
+    parser.add_argument(
+        "--only", nargs="+", default=(), help="run the phases whose names hold these words"
+    )
     args = parser.parse_args()
     amounts = SMOKE if args.smoke else Amounts()
     began = time.monotonic()
@@ -461,7 +469,7 @@ def main() -> None:
         keep=args.keep,
     )
     with stack:
-        run = asyncio.run(measure(stack, amounts, args.gateway_workers))
+        run = asyncio.run(measure(stack, amounts, args.gateway_workers, tuple(args.only)))
     print()
     print(table(run.rows))
     report = {

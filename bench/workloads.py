@@ -133,7 +133,7 @@ async def steady_writes(
             habit = habits[i % len(habits)]
             day = (today - timedelta(days=i // len(habits))).isoformat()
             r = await client.post(
-                f"/v1/habits/{habit}/logs", json={"date": day}, headers=auth(token)
+                f"/v1/habits/{habit}/logs", json={"date": day}, headers=auth(owner[habit])
             )
             if r.status_code != 201:
                 failures += 1
