@@ -104,7 +104,7 @@ async def steady_writes(
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         probe = await client.post("/v1/habits", json={"title": "probe"}, headers=auth(tokens[0]))
         today = date.fromisoformat(probe.json()["start_date"])
-    start = (today - timedelta(days=per_habit + 5)).isoformat()
+    start = (today - timedelta(days=per_habit + 6)).isoformat()
     owner: dict[str, str] = {}
     for k, token in enumerate(tokens):
         mine = count // len(tokens) + (1 if k < count % len(tokens) else 0)
@@ -131,7 +131,9 @@ async def steady_writes(
         async def write(i: int) -> None:
             nonlocal failures
             habit = habits[i % len(habits)]
-            day = (today - timedelta(days=i // len(habits))).isoformat()
+            # From yesterday back: "today" is the first user's, and users in other zones may
+            # still be on the day before.
+            day = (today - timedelta(days=1 + i // len(habits))).isoformat()
             r = await client.post(
                 f"/v1/habits/{habit}/logs", json={"date": day}, headers=auth(owner[habit])
             )
