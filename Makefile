@@ -67,6 +67,14 @@ eval-agent: install ## score the assistant (offline planner) on the public evalu
 train-nlu: install ## retrain the understanding heads (services/agent/nlu/model.npz) from services/agent/nlu/data
 	OPENBLAS_NUM_THREADS=1 $(PY) -m services.agent.nlu.train
 
+bench: install ## every performance figure (issue 16) from one run of the stack: a table and .data/bench/latest.json
+	$(PY) -m deploy.infra --start-missing
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/run.py
+
+bench-smoke: install ## the same, with tiny amounts (about 10 s of work): proves every figure runs
+	$(PY) -m deploy.infra --start-missing
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/run.py --smoke --json .data/bench/smoke.json
+
 bench-logs: install ## measure POST /v1/habits/{id}/logs at 32 concurrent clients
 	$(PY) bench/log_writes.py
 
@@ -80,4 +88,4 @@ bench-chat: install ## chat latency: offline planner at 20 clients, fake OpenAI 
 clean: ## remove local data (.data) and caches, keep .venv
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install browser bench-client run test test-hardening test-unit lint types check migrate eval-knowledge eval-agent train-nlu bench-logs bench-chat clean
+.PHONY: help install browser bench bench-smoke bench-client run test test-hardening test-unit lint types check migrate eval-knowledge eval-agent train-nlu bench-logs bench-chat clean

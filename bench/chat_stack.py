@@ -52,6 +52,8 @@ SERVICES = ("gateway", "metrics", "knowledge", "learning", "agent")
 PORT_OFFSETS = {"gateway": 0, "agent": 1, "metrics": 2, "knowledge": 3, "learning": 4}
 DATABASE = "habyss_bench_chat"
 REDIS_INDEX = 9
+# A copy of the ingested knowledge store, kept between runs (ingest re-embeds only what changed).
+QDRANT_SEED = ROOT / ".data" / "bench" / "qdrant-seed"
 READY_TIMEOUT_SECONDS = 120.0
 # What the chat benchmarks send: a goal, a habit action, progress, trouble, timing.
 MESSAGES = (
@@ -113,9 +115,12 @@ class BenchStack:
         drop_env: tuple[str, ...] = (),
         log_level: str = "WARNING",
         keep: bool = False,
+        database: str = DATABASE,
+        redis_index: int = REDIS_INDEX,
     ) -> None:
         self.ports = {name: port_base + offset for name, offset in PORT_OFFSETS.items()}
         self.keep = keep
+        self.database = database
         base = dict(os.environ)
         for name in drop_env:
             base.pop(name, None)
@@ -125,10 +130,10 @@ class BenchStack:
         base.setdefault("CHAT_TURNS_PER_MINUTE", "1000000")
         base.setdefault("CHAT_MAX_STREAMS", "1000")
         admin_url = base.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/habyss")
-        self.database_url = urlsplit(admin_url)._replace(path=f"/{DATABASE}").geturl()
+        self.database_url = urlsplit(admin_url)._replace(path=f"/{database}").geturl()
         self.redis_url = (
             urlsplit(base.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-            ._replace(path=f"/{REDIS_INDEX}")
+            ._replace(path=f"/{redis_index}")
             .geturl()
         )
         self.dir: Path | None = None  # the temp dir, made by start()
@@ -178,32 +183,73 @@ class BenchStack:
         self.dir = Path(tempfile.mkdtemp(prefix="habyss-bench-chat-"))
         self.logs = self.dir / "logs"
         self.logs.mkdir()
-        self.env["QDRANT_PATH"] = str(self.dir / "qdrant")
+        store = self.dir / "qdrant"
+        self.env["QDRANT_PATH"] = str(store)
+        if QDRANT_SEED.is_dir():  # the corpus embedded by an earlier run: ingest only checks it
+            shutil.copytree(QDRANT_SEED, store, ignore=shutil.ignore_patterns(".lock"))
         self._start_nats()
         asyncio.run(self._recreate_database())
         self._run([sys.executable, "-m", "alembic", "upgrade", "head"], "migrate")
         t = time.monotonic()
         self._run([sys.executable, "-m", "services.knowledge", "ingest"], "ingest")
         log(f"knowledge corpus ingested in {time.monotonic() - t:.1f}s")
+        if not QDRANT_SEED.is_dir():
+            shutil.copytree(store, QDRANT_SEED, ignore=shutil.ignore_patterns(".lock"))
         for name in SERVICES:
-            out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
-            proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                cwd=ROOT,
-                env={**self.env, "PORT": str(self.ports[name])},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches the bench only; it stops them
-            )
-            out.close()
-            self.processes.append((name, proc))
+            self.processes.append((name, self._spawn(name, self.env)))
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         for name, proc in self.processes:
             wait_ready(self.ports[name], name, proc, deadline, logs=self.logs)
         log(
             f"stack ready in {time.monotonic() - began:.1f}s: gateway {self.url}, "
-            f"database {DATABASE}, NATS {self.env['NATS_URL']}, logs {self.logs}"
+            f"database {self.database}, NATS {self.env['NATS_URL']}, logs {self.logs}"
         )
+
+    def _spawn(self, name: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"],
+            cwd=ROOT,
+            env={**env, "PORT": str(self.ports[name])},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the bench only; it stops them
+        )
+        out.close()
+        return proc
+
+    def restart(self, name: str, env: Mapping[str, str]) -> None:
+        """Stop one service and start it again with ``env`` on top of the stack's environment."""
+        index = [n for n, _ in self.processes].index(name)
+        old = self.processes[index][1]
+        old.send_signal(signal.SIGTERM)
+        try:
+            old.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            old.kill()
+            old.wait(timeout=5)
+        while not port_free(self.ports[name]):
+            time.sleep(0.05)
+        proc = self._spawn(name, {**self.env, **env})
+        self.processes[index] = (name, proc)
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        wait_ready(self.ports[name], name, proc, deadline, self.logs)
+
+    def pids(self) -> dict[str, list[int]]:
+        """Each process the stack runs (``nats`` too), with its workers, by name."""
+        import psutil
+
+        out: dict[str, list[int]] = {}
+        running = list(self.processes)
+        if self.nats is not None:
+            running.append(("nats", self.nats))
+        for name, proc in running:
+            try:
+                children = psutil.Process(proc.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                children = []
+            out[name] = [proc.pid, *(c.pid for c in children)]
+        return out
 
     def _start_nats(self) -> None:
         binary = shutil.which("nats-server", path=sysconfig.get_path("scripts")) or shutil.which(
@@ -240,8 +286,8 @@ class BenchStack:
     async def _recreate_database(self) -> None:
         conn = await asyncpg.connect(self._admin_dsn())
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{self.database}"')
         finally:
             await conn.close()
         self.database_created = True
@@ -286,7 +332,7 @@ class BenchStack:
                 self.nats.kill()
                 self.nats.wait(timeout=5)
         if self.keep:
-            log(f"kept database {DATABASE} and {self.dir} (logs in {self.logs})")
+            log(f"kept database {self.database} and {self.dir} (logs in {self.logs})")
             return
         if self.database_created:
             asyncio.run(self._drop_database())
@@ -297,7 +343,7 @@ class BenchStack:
     async def _drop_database(self) -> None:
         conn = await asyncpg.connect(self._admin_dsn())
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         finally:
             await conn.close()
         await self._flush_redis()

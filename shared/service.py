@@ -8,6 +8,7 @@ Each service's ``app.py`` builds its own FastAPI app and lifespan, then mounts `
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -87,13 +88,24 @@ def redis_check(redis: Redis) -> ReadyCheck:
     return check
 
 
-def run(app: FastAPI, settings: CommonSettings) -> None:
-    """Serve ``app`` with uvicorn on the settings' host and port until interrupted."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def run(app: FastAPI | str, settings: CommonSettings, *, workers: int = 1) -> None:
+    """Serve ``app`` with uvicorn on the settings' host and port until interrupted.
+
+    With ``workers`` > 1, ``app`` is the import path of an app factory (``module:function``):
+    uvicorn starts that many processes sharing the port, and each builds its own app.
+    """
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=settings.log_level, format=log_format)
+    # Worker processes start with logging unconfigured: uvicorn applies this config in each one.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["formatters"]["habyss"] = {"format": log_format}
+    log_config["handlers"]["habyss"] = {"class": "logging.StreamHandler", "formatter": "habyss"}
+    log_config["root"] = {"handlers": ["habyss"], "level": settings.log_level}
     uvicorn.run(
         app,
+        log_config=log_config if workers > 1 else uvicorn.config.LOGGING_CONFIG,
+        factory=isinstance(app, str),
+        workers=workers if isinstance(app, str) else None,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

@@ -35,8 +35,9 @@ class AgentSettings(CommonSettings):
     # A turn request older than this when an agent takes it is answered with run.failed
     # instead of running: its client has long stopped waiting.
     turn_max_age_seconds: float = Field(default=300.0, gt=0)
-    # Chat turns handled at once by one instance.
-    turn_workers: int = Field(default=32, ge=1)
+    # Chat turns handled at once by one instance. At most 32: the turns share one event loop,
+    # and past that their CPU can outlast the 3 s of the agent's rpc calls (docs/performance.md).
+    turn_workers: int = Field(default=32, ge=1, le=32)
 
     # Memory: this many latest messages go to the model verbatim; older ones are summarised.
     memory_recent_messages: int = Field(default=12, ge=2)

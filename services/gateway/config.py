@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 
 from shared.config import CommonSettings
@@ -10,6 +12,9 @@ from shared.config import CommonSettings
 class GatewaySettings(CommonSettings):
     service_name: str = "gateway"
     port: int = 8000
+    # uvicorn worker processes serving the API (each one a whole gateway: relay, scheduler,
+    # consumers); all of them are safe side by side (docs/performance.md). Default: the cores.
+    gateway_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     # Sign tokens with a secret of your own in production; the launcher generates one per data dir.
     jwt_secret: str = "habyss-development-secret-change-me-0123456789"
     jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60)

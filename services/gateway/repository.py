@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,15 +143,23 @@ async def habit_of(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+# Built once: constructing this select cost ~0.28 ms per log write (docs/performance.md).
+_HABIT_WITH_OWNER = (
+    select(Habit, User)
+    .join(User, User.id == Habit.user_id)
+    .where(
+        Habit.id == bindparam("habit_id"),
+        Habit.user_id == bindparam("user_id"),
+        Habit.archived_at.is_(None),
+    )
+)
+
+
 async def habit_with_owner(
     session: AsyncSession, user_id: uuid.UUID, habit_id: uuid.UUID
 ) -> tuple[Habit, User] | None:
     """The user's live habit and the user in one round trip (the hot path of logging)."""
-    result = await session.execute(
-        select(Habit, User)
-        .join(User, User.id == Habit.user_id)
-        .where(Habit.id == habit_id, Habit.user_id == user_id, Habit.archived_at.is_(None))
-    )
+    result = await session.execute(_HABIT_WITH_OWNER, {"habit_id": habit_id, "user_id": user_id})
     row = result.one_or_none()
     return None if row is None else (row[0], row[1])
 

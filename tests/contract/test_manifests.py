@@ -516,3 +516,44 @@ def test_the_slo_rules_read_only_series_that_exist(rendered: dict[str, list[Reso
         assert alert["annotations"]["runbook"].startswith("docs/slo.md#")
     monitors = [d for d in docs if d["kind"] == "PodMonitor"]
     assert monitors and monitors[0]["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics"
+
+
+# --- autoscaling ------------------------------------------------------------------------------
+
+
+def _autoscalers() -> dict[str, Resource]:
+    docs = _docs(K8S / "base" / "autoscaling.yaml")
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
+
+
+def test_every_service_scales_on_cpu_from_its_deployment_replicas() -> None:
+    base = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())
+    assert "autoscaling.yaml" in base["resources"]
+    autoscalers = _autoscalers()
+    assert set(autoscalers) == set(SERVICES)
+    for name, hpa in autoscalers.items():
+        kubernetes_validate.validate(hpa, KUBERNETES_VERSION, strict=True)
+        spec = hpa["spec"]
+        assert spec["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": name,
+        }
+        deployment = _deployment(name)
+        assert spec["minReplicas"] == deployment["spec"]["replicas"] < spec["maxReplicas"], name
+        (metric,) = spec["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        # Utilisation is of the request: a container without a CPU request cannot be scaled.
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert "cpu" in container["resources"]["requests"]
+
+
+def test_a_gateway_pod_runs_one_worker_process_and_the_autoscaler_adds_pods() -> None:
+    (container,) = _deployment("gateway")["spec"]["template"]["spec"]["containers"]
+    assert {"name": "GATEWAY_WORKERS", "value": "1"} in container["env"]
+
+
+def test_dev_autoscalers_stay_small(rendered: dict[str, list[Resource]]) -> None:
+    hpas = [d for d in rendered["dev"] if d["kind"] == "HorizontalPodAutoscaler"]
+    assert len(hpas) == len(SERVICES)
+    assert {(d["spec"]["minReplicas"], d["spec"]["maxReplicas"]) for d in hpas} == {(1, 2)}

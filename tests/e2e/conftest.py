@@ -45,7 +45,8 @@ def stack_ports() -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, stack_bus: str) -> Iterator[str]:
+def stack_env(tmp_path_factory: pytest.TempPathFactory, stack_bus: str) -> dict[str, str]:
+    """The environment the stack's services run with (a test may start more instances)."""
     base = CommonSettings().database_url
     database = urlsplit(base)._replace(path=f"/habyss_e2e_{worker_suffix()}").geturl()
     # A store of its own: a running `make run` owns .data/qdrant (local mode takes one process).
@@ -61,6 +62,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, stack_bus: str) -> Iterator[
     # Small pools: the other worker's in-process services share the same PostgreSQL.
     env.update(DB_POOL_SIZE="2", DB_MAX_OVERFLOW="6")
     env.update({f"{name}_PORT": str(port) for name, port in PORTS.items()})
+    # Two gateway processes whatever the cores: every e2e test runs against replicas.
+    env.update(GATEWAY_WORKERS="2")
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack(stack_env: dict[str, str]) -> Iterator[str]:
+    env = stack_env
     launcher = subprocess.Popen(
         [sys.executable, "-m", "deploy.launcher"],
         cwd=ROOT,

@@ -28,6 +28,7 @@ from services.gateway.portability import repository as store
 from services.gateway.portability.signing import HEADER, new_secret, signature
 from services.gateway.portability.ssrf import AllowList, UnsafeTarget, checked_target
 from shared.db.base import utcnow
+from shared.db.engine import autocommit
 from shared.db.portability import Webhook
 from shared.errors import NotFound, ValidationFailed
 
@@ -146,7 +147,8 @@ class Deliverer:
     async def deliver(self, name: str, event: dict[str, Any]) -> None:
         """Post ``event`` (the bus payload) to its owner's webhooks for ``name``."""
         user_id, event_id = uuid.UUID(event["user_id"]), uuid.UUID(event["event_id"])
-        async with self.sessions() as session:
+        # Every event of every user passes here, most of them to no webhook: one round trip.
+        async with autocommit(self.sessions) as session:
             hooks = await store.subscribed_webhooks(session, user_id, name)
         body = delivery_body(name, event)
         failed = []
