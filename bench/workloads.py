@@ -235,14 +235,21 @@ async def knowledge_queries(nats_url: str, count: int, callers: int = 4) -> int:
 def embedding_forward_cpu_ms(count: int) -> dict[str, Any]:
     """CPU ms of one query's embedding forward pass, in this process, one query at a time.
 
-    HOOK for the onnxruntime row (issue 16): this measures the embedder the knowledge service
-    uses today (``MiniLMEmbedder``, NumPy). When the onnxruntime embedder lands, build that one
-    here instead (or return ``bench/embedding.py``'s figure) and name it in ``path``.
+    The embedder is the one the services build from the settings (``EMBEDDING_RUNTIME``,
+    ``EMBEDDING_PRECISION``, ``EMBEDDING_THREADS``): onnxruntime by default, NumPy when asked or
+    when onnxruntime is missing. ``bench/embedding.py`` compares the two runtimes side by side.
     """
     from services.knowledge.embedding import MiniLMEmbedder
+    from shared.config import CommonSettings
 
+    settings = CommonSettings()
     questions = knowledge_questions()[:count]
-    embedder = MiniLMEmbedder(workers=1)
+    embedder = MiniLMEmbedder(
+        workers=1,
+        runtime=settings.embedding_runtime,
+        precision=settings.embedding_precision,
+        threads=settings.embedding_threads,
+    )
     embedder.load()
     try:
         for q in questions[:5]:  # warm-up
@@ -253,7 +260,8 @@ def embedding_forward_cpu_ms(count: int) -> dict[str, Any]:
         spent = time.process_time() - cpu
     finally:
         embedder.close()
-    return {"cpu_ms": spent * 1000 / len(questions), "queries": len(questions), "path": "NumPy"}
+    path = f"{embedder.runtime} {embedder.precision}" if embedder.runtime == "onnx" else "NumPy"
+    return {"cpu_ms": spent * 1000 / len(questions), "queries": len(questions), "path": path}
 
 
 def eval_messages() -> list[str]:
