@@ -103,7 +103,7 @@ async def run(url: str, fake: FakeOpenAI, args: argparse.Namespace) -> None:
     by_n = {r["n"]: r for r in records}
     before, model, after = [], [], []
     for t in turns:
-        found = REPLY.search(t.first_text)
+        found = REPLY.search(t.text)
         r = by_n.get(int(found.group(1))) if found else None
         if r is None or r["first"] is None or t.first_delta is None:
             continue

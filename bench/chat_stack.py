@@ -391,6 +391,7 @@ class Turn:
     conversation_id: str | None = None
     turn_id: str | None = None
     first_text: str = ""
+    text: str = ""  # every delta joined: the prompt guard may split the first words
     terminals: int = 0
     events: list[str] = field(default_factory=list)
 
@@ -422,9 +423,12 @@ async def chat_turn(
                     data = sse.json()
                     turn.conversation_id = data.get("conversation_id")
                     turn.turn_id = data.get("turn_id")
-                elif sse.event == "text.delta" and turn.first_delta is None:
-                    turn.first_delta = now
-                    turn.first_text = sse.json().get("text", "")
+                elif sse.event == "text.delta":
+                    delta = sse.json().get("text", "")
+                    turn.text += delta
+                    if turn.first_delta is None:
+                        turn.first_delta = now
+                        turn.first_text = delta
                 elif sse.event in TERMINAL:
                     turn.terminals += 1
                     if turn.terminal is None:

@@ -288,7 +288,7 @@ async def openai_overhead(url: str, fake: Any, token: str, turns: int) -> list[f
         records = {r["n"]: r for r in (await fake.requests())[skip:]}
     out = []
     for turn in done:
-        found = REPLY.search(turn.first_text)
+        found = REPLY.search(turn.text)
         record = records.get(int(found.group(1))) if found else None
         if record is None or record["first"] is None or turn.first_delta is None:
             continue

@@ -80,7 +80,9 @@ async def test_failing_handler_is_retried_then_dead_lettered(settings: GatewaySe
     assert attempts[str(flaky.event_id)] == 2
     assert attempts[str(poison.event_id)] == MAX_DELIVER
     assert [b["event_id"] for b in letters] == [str(poison.event_id)]
-    subject, _, headers = next(m for m in dead.messages if m[1]["event_id"] == str(poison.event_id))
+    subject, _, headers = next(
+        m for m in dead.messages if m[1].get("event_id") == str(poison.event_id)
+    )
     assert subject == "dlq.habits.habit.archived.v1"
     assert "boom" in headers["Habyss-Error"]
     # The DLQ-growth alert reads this counter: one poison message, one count.
