@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.schemas import ErrorBody
-from shared.errors import HabyssError, TooManyRequests
+from shared.errors import HabyssError, ServiceUnavailable, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HabyssError)
     async def domain_error(request: Request, exc: HabyssError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, TooManyRequests | ServiceUnavailable):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
 
