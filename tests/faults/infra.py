@@ -10,6 +10,7 @@ port and data, as a supervisor (Kubernetes, systemd) would.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import shutil
@@ -24,6 +25,9 @@ import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from tests.support import port_base
 
@@ -201,3 +205,28 @@ def service(name: str, port: int, env: dict[str, str], logs: Path) -> Server:
     return Server(
         name, argv, port, logs, env={**env, "PORT": str(port)}, ready_path="/internal/ready"
     )
+
+
+async def log_events(nats_url: str, habits: set[str]) -> list[str]:
+    """The log id of every ``habits.log.recorded.v1`` message of these habits on the stream,
+    in stream order, duplicates included."""
+    nc = await nats.connect(nats_url)
+    found: list[str] = []
+    try:
+        sub = await nc.jetstream().pull_subscribe(
+            "habits.log.recorded.v1", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        while True:
+            try:
+                batch = await sub.fetch(500, timeout=1)
+            except TimeoutError:
+                break
+            for msg in batch:
+                body = json.loads(msg.data)
+                if body.get("habit_id") in habits:
+                    found.append(body["log_id"])
+                await msg.ack()
+        await sub.unsubscribe()
+    finally:
+        await nc.close()
+    return found

@@ -10,7 +10,6 @@ OpenAI server (tests/fake_openai.py), scripted to be down or slow.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,11 +19,9 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.agent.app import create_app as create_agent_app
 from services.agent.config import AgentSettings
@@ -287,33 +284,8 @@ async def test_nats_down_writes_commit_to_the_outbox_and_chat_answers_503(stack:
     while await unpublished(stack.settings.database_url):
         assert time.monotonic() < deadline, "the outbox did not drain after NATS came back"
         await asyncio.sleep(0.2)
-    published = await logs_on_stream(stack.settings.nats_url, habit["id"])
+    published = await infra.log_events(stack.settings.nats_url, {habit["id"]})
     assert sorted(published) == sorted(logged)
     # And chat works again.
     events = await chat(stack, user, "hello")
     assert events[-1]["type"] == "run.completed"
-
-
-async def logs_on_stream(nats_url: str, habit_id: str) -> list[str]:
-    """The log ids of every ``habits.log.recorded.v1`` message of a habit on the stream."""
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(
-            "habits.log.recorded.v1",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        found: list[str] = []
-        while True:
-            try:
-                batch = await sub.fetch(200, timeout=1)
-            except TimeoutError:
-                break
-            for msg in batch:
-                body = json.loads(msg.data)
-                if body.get("habit_id") == habit_id:
-                    found.append(body["log_id"])
-                await msg.ack()
-        return found
-    finally:
-        await nc.close()

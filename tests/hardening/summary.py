@@ -20,6 +20,8 @@ SUITES = {
     "authentication": "test_auth",
     "headers": "test_headers",
     "bus fuzzing": "test_bus_fuzz",
+    "faults": "test_faults",
+    "degradation": "test_degradation",
 }
 
 
@@ -43,7 +45,7 @@ def outcomes(junit: Path) -> dict[str, Counter[str]]:
 
 def main() -> int:
     tally: Counter[str] = Counter()
-    for path in REPORT_DIR.glob("tally-*.json"):
+    for path in [*REPORT_DIR.glob("tally-*.json"), *REPORT_DIR.glob("faults-*.json")]:
         tally.update(json.loads(path.read_text()))
     per = outcomes(REPORT_DIR / "junit.xml")
     figures = {
@@ -55,6 +57,10 @@ def main() -> int:
         "authentication": f"{tally['auth_checks']} auth checks",
         "headers": f"{tally['header_checks']} responses checked",
         "bus fuzzing": f"{per['test_bus_fuzz']['passed']} subscriber suites passed",
+        "faults": f"faults survived {tally['faults_survived']}/{tally['faults_run']} "
+        f"with {tally['faults_lost']} lost ({tally['faults_acked']} writes acknowledged)",
+        "degradation": f"{per['test_degradation']['passed']} dependency outages answered "
+        "without a 5xx or run.failed",
     }
     width = max(len(f) for f in figures.values())
     print()
