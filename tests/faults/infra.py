@@ -125,7 +125,7 @@ class Server:
             self.terminate(timeout=20)
 
 
-def nats(store: Path, port: int, logs: Path) -> Server:
+def nats_server(store: Path, port: int, logs: Path) -> Server:
     binary = shutil.which("nats-server", path=sysconfig.get_path("scripts")) or shutil.which(
         "nats-server"
     )

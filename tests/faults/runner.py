@@ -2,7 +2,8 @@
 
 :func:`run_fault` writes habit logs at a steady rate through the gateway, ``kill -9`` s one
 component a third of the way in, restarts it at once (as a supervisor would), keeps writing to
-the end, then waits for the system to settle and checks, against the private database and bus:
+the end (and at least a third of the time past the recovery), then waits for the system to
+settle and checks, against the private database and bus:
 
 - every acknowledged write (a 201) is stored;
 - every stored log's event was published (the outbox is empty) and consumed exactly once in
@@ -19,6 +20,7 @@ through a chat turn returned passages).
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -117,6 +119,7 @@ class Load:
         self.server_errors = 0  # 5xx other than 503: a dependency down must say so, not crash
         self.tasks: set[asyncio.Task[None]] = set()
         self.count = 0
+        self.stop_at = 0.0
 
     async def _one(self) -> None:
         habit, headers, body = self.users.write(self.count)
@@ -136,9 +139,11 @@ class Load:
             self.server_errors += 1
 
     async def run(self, seconds: float) -> None:
+        """Write until ``seconds`` passed, or later if :attr:`stop_at` was moved meanwhile."""
         began = time.monotonic()
+        self.stop_at = began + seconds
         n = 0
-        while (now := time.monotonic()) < began + seconds:
+        while (now := time.monotonic()) < self.stop_at:
             due = began + n / self.rate
             if now < due:
                 await asyncio.sleep(due - now)
@@ -233,7 +238,8 @@ async def _drain(
     began = time.monotonic()
     code = await asyncio.to_thread(stack.component(name).terminate, SHUTDOWN_TIMEOUT_SECONDS + 20)
     result.drain_seconds = time.monotonic() - began
-    if code != 0:
+    # uvicorn re-raises the signal once it has shut down gracefully, so -SIGTERM is a clean exit.
+    if code not in (0, -signal.SIGTERM):
         result.problems.append(f"{name} exited with {code} on SIGTERM")
     if result.drain_seconds > SHUTDOWN_TIMEOUT_SECONDS + 5:
         result.problems.append(f"{name} took {result.drain_seconds:.1f}s to stop")
@@ -383,6 +389,8 @@ async def run_fault(
         except TimeoutError:
             result.problems.append(f"did not recover within {SETTLE_SECONDS:.0f}s")
         result.recovery_seconds = time.monotonic() - stopped
+        # Keep writing a while after the recovery, however long it took.
+        load.stop_at = max(load.stop_at, time.monotonic() + seconds / 3)
         await writing
         result.acked, result.failed_requests = len(load.acked), load.failed
         result.server_errors = load.server_errors

@@ -40,7 +40,7 @@ class FaultStack:
         self.ports = infra.ports()
         logs = work / "logs"
         self.logs = logs
-        self.nats = infra.nats(work / "nats", self.ports["nats"], logs / "nats.log")
+        self.nats = infra.nats_server(work / "nats", self.ports["nats"], logs / "nats.log")
         self.redis = infra.redis(self.ports["redis"], logs / "redis.log")
         self.postgres = infra.Postgres(self.ports["postgres"], logs / "postgres.log")
         self.nats_url = f"nats://127.0.0.1:{self.nats.port}"

@@ -53,7 +53,8 @@ class Stack:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[infra.Server, ...]]:
     ports, logs = infra.ports(), tmp_path_factory.mktemp("degradation-logs")
-    bus = infra.nats(tmp_path_factory.mktemp("degradation-nats"), ports["nats"], logs / "nats")
+    store = tmp_path_factory.mktemp("degradation-nats")
+    bus = infra.nats_server(store, ports["nats"], logs / "nats")
     cache = infra.redis(ports["redis"], logs / "redis")
     bus.start()
     cache.start()
