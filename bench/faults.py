@@ -11,7 +11,8 @@ services, which must drain in-flight requests, messages and turns within the shu
 After each: every acknowledged write is stored; every log's event was published and consumed
 exactly once in effect (learning holds one event per log, the stream no log twice, stored
 metrics equal a fresh recompute from the logs); no consumer holds a message beyond its ack wait;
-no dead letters. Prints one row per fault (tests/faults/runner.py) and exits 1 if any failed.
+no dead letters. Prints one row per fault (tests/faults/runner.py) and exits 1 if any failed;
+then waits for the turn the agent was killed in to be redelivered and ended as interrupted.
 
     .venv/bin/python bench/faults.py [--seconds 60] [--rate 50] [--only nats,postgres]
 """
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,6 +41,7 @@ def main() -> None:
     chosen = [f for f in args.only.split(",") if f] or list(FAULTS)
     drains = [] if args.no_sigterm or args.only else list(DRAINS)
     results: list[FaultResult] = []
+    turns: list[str] = []
     with fault_stack(Path(tempfile.mkdtemp(prefix="habyss-faults-"))) as stack:
 
         async def run() -> None:
@@ -51,8 +54,21 @@ def main() -> None:
                 )
                 print(table(results[-1:]).splitlines()[-1], flush=True)
 
+            # The turn the agent was killed in is redelivered after the consumer's ack wait
+            # (180 s) and then ended as interrupted: no turn, and no message, stays for ever.
+            began = time.monotonic()
+            while await stack.sql("SELECT 1 FROM agent.turns WHERE status = 'running'"):
+                if time.monotonic() - began > 240:
+                    break
+                await asyncio.sleep(1)
+            for row in await stack.sql(
+                "SELECT status, stop_reason, count(*) AS n FROM agent.turns GROUP BY 1, 2"
+            ):
+                turns.append(f"{row['n']} {row['status']} ({row['stop_reason']})")
+
         asyncio.run(run())
     print()
+    print("chat turns at the end: " + ", ".join(turns))
     print(f"{args.rate:.0f} writes/s for {args.seconds:.0f}s per fault")
     print(table(results))
     survived = sum(r.survived for r in results)

@@ -188,11 +188,17 @@ class Postgres:
         while True:
             try:
                 self.server.start(timeout)
+                # Listening is not accepting: crash recovery runs first.
+                wait_until(self._accepting, "postgres accepting connections", timeout)
                 return time.monotonic() - began
             except RuntimeError:
                 if time.monotonic() - began > timeout:
                     raise
                 time.sleep(0.2)
+
+    def _accepting(self) -> bool:
+        argv = [str(_pg_bin() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        return subprocess.run(argv, check=False).returncode == 0
 
     def close(self) -> None:
         self.server.stop()

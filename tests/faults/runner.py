@@ -400,19 +400,20 @@ async def run_fault(
 
 
 def table(results: list[FaultResult]) -> str:
-    """The fault table: one row per fault, the figures the issue asks for."""
+    """The fault table: one row per fault, the figures the issue asks for (``unacked``: writes
+    that got no 201, refused or cut off by the fault; committed or not, they were never lost)."""
     head = (
-        f"{'fault':<17} {'acked':>6} {'readable':>8} {'lost':>4} {'published':>9} "
-        f"{'consumed':>8} {'dups':>4} {'metrics≠':>8} {'DLQ':>4} {'stop':>6} {'recovery':>8}"
-        "  result"
+        f"{'fault':<17} {'acked':>6} {'unacked':>7} {'readable':>8} {'lost':>4} "
+        f"{'published':>9} {'consumed':>8} {'dups':>4} {'metrics≠':>8} {'DLQ':>4} {'stop':>6} "
+        f"{'recovery':>8}  result"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         stop = f"{r.drain_seconds:.1f}s" if r.drain_seconds is not None else "kill"
         lines.append(
-            f"{r.fault:<17} {r.acked:>6} {r.readable:>8} {r.lost:>4} {r.published:>9} "
-            f"{r.consumed:>8} {r.duplicates:>4} {r.metrics_mismatches:>8} {r.dead_letters:>4} "
-            f"{stop:>6} {r.recovery_seconds:>7.1f}s  "
+            f"{r.fault:<17} {r.acked:>6} {r.failed_requests:>7} {r.readable:>8} {r.lost:>4} "
+            f"{r.published:>9} {r.consumed:>8} {r.duplicates:>4} {r.metrics_mismatches:>8} "
+            f"{r.dead_letters:>4} {stop:>6} {r.recovery_seconds:>7.1f}s  "
             + ("survived" if r.survived else "; ".join(r.problems))
         )
     return "\n".join(lines)
