@@ -43,6 +43,7 @@ DRAINS = ("gateway", "metrics", "learning", "agent")
 SHUTDOWN_TIMEOUT_SECONDS = 10.0  # the stack's SHUTDOWN_TIMEOUT_SECONDS (tests/faults/stack.py)
 START = date(2000, 1, 1)
 SETTLE_SECONDS = 90.0
+MAX_IN_FLIGHT = 100
 
 
 @dataclass
@@ -147,10 +148,15 @@ class Load:
             due = began + n / self.rate
             if now < due:
                 await asyncio.sleep(due - now)
+            n += 1
+            if len(self.tasks) >= MAX_IN_FLIGHT:
+                # A client gives up rather than queue without end while the server is away
+                # (httpx's pool gets quadratically slow with thousands of queued requests).
+                self.failed += 1
+                continue
             task = asyncio.create_task(self._one())
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
-            n += 1
         await asyncio.gather(*self.tasks)
 
 
@@ -372,7 +378,8 @@ async def run_fault(
     component (or, with ``sigterm``, stop it gracefully) and restart it; then check."""
     result = FaultResult(f"SIGTERM {fault}" if sigterm else fault)
     dlq_before = await stack.stream_messages("DEAD_LETTERS")
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    # Room in the pool beyond the load's writes, for the probe and the chat turns.
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT + 20, max_keepalive_connections=50)
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=15, limits=limits) as client:
         users = await make_users(client)
         load = Load(client, users, rate)
