@@ -33,12 +33,12 @@ run: install ## start NATS, PostgreSQL and Redis if needed, migrate, and run all
 
 test: install ## run the whole test suite against the real NATS, PostgreSQL and Redis
 	$(PY) -m deploy.infra --start-missing
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile -m "not faults"
 
-test-hardening: install ## auth, limits, headers, authorization matrix, schema and bus fuzzing, prompt injection; one table
+test-hardening: install ## auth, limits, authorization, fuzzing, prompt injection, faults; one table
 	$(PY) -m deploy.infra --start-missing
 	rm -rf .data/hardening
-	$(PY) -m pytest tests/hardening tests/integration/test_bus_fuzz.py -p no:logging \
+	$(PY) -m pytest tests/hardening tests/integration/test_bus_fuzz.py tests/faults -p no:logging \
 		--junitxml=.data/hardening/junit.xml; status=$$?; $(PY) -m tests.hardening.summary; \
 		summary=$$?; test $$status -eq 0 -a $$summary -eq 0
 
@@ -81,6 +81,9 @@ bench-logs: install ## measure POST /v1/habits/{id}/logs at 32 concurrent client
 bench-client: install ## in-browser timings of the web client and the gzip weight of /app
 	$(PY) bench/client.py
 
+bench-faults: install ## kill -9 and SIGTERM each part of the stack under 50 writes/s, 60 s each
+	$(PY) bench/faults.py
+
 bench-chat: install ## chat latency: offline planner at 20 clients, fake OpenAI model at 50
 	$(PY) bench/chat_offline.py
 	$(PY) bench/chat_openai.py
@@ -88,4 +91,4 @@ bench-chat: install ## chat latency: offline planner at 20 clients, fake OpenAI 
 clean: ## remove local data (.data) and caches, keep .venv
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-.PHONY: help install browser bench bench-smoke bench-client run test test-hardening test-unit lint types check migrate eval-knowledge eval-agent train-nlu bench-logs bench-chat clean
+.PHONY: help install browser bench bench-smoke bench-client run test test-hardening test-unit lint types check migrate eval-knowledge eval-agent train-nlu bench-logs bench-faults bench-chat clean

@@ -86,10 +86,13 @@ class TooManyRequests(HabyssError):
 
 
 class ServiceUnavailable(HabyssError):
-    """A dependency did not answer in time."""
+    """A dependency did not answer in time; ``retry_after`` says when trying again makes sense."""
 
     code = "service_unavailable"
     status = 503
+    # A dependency that is down (the bus restarting, a service rolling out) is usually back in
+    # seconds; the gateway sends this as ``Retry-After`` so clients back off instead of hammering.
+    retry_after: ClassVar[int] = 5
 
 
 ERRORS_BY_CODE: dict[str, type[HabyssError]] = {

@@ -141,6 +141,9 @@ def create_broker(settings: CommonSettings) -> NatsBroker:
         settings.nats_url,
         name=settings.service_name,
         graceful_timeout=settings.shutdown_timeout_seconds,
+        # Reconnect for as long as it takes: nats-py gives up after 60 attempts (two minutes) by
+        # default and then stays closed, so a longer bus outage would need every pod restarted.
+        max_reconnect_attempts=-1,
         middlewares=middlewares,
         log_level=logging.DEBUG,
     )

@@ -9,8 +9,8 @@ usage. Three things implement it: :class:`ScriptedModel` (tests), :class:`OpenAI
 
 The OpenAI provider retries only before the first event reached its consumer (429, 5xx, timeouts
 and connection errors, bounded, with exponential backoff, or after the wait a ``Retry-After``
-header asked for; a wait longer than ``max_backoff_seconds`` skips to the next model) and then
-falls over to a fallback model;
+header asked for; a wait longer than ``max_backoff_seconds`` skips to the next model, and so does a
+timeout, which is not retried on the same model) and then falls over to a fallback model;
 once anything was yielded a failure is final, because the user has already seen part of a reply.
 """
 
@@ -291,6 +291,11 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, httpx.TransportError | httpx2.TransportError)
 
 
+def _timed_out(exc: Exception) -> bool:
+    timeouts = (openai.APITimeoutError, httpx.TimeoutException, httpx2.TimeoutException)
+    return isinstance(exc, timeouts)
+
+
 def retry_after(exc: Exception) -> float | None:
     """The wait in seconds a rate-limited or overloaded answer asked for, if it asked.
 
@@ -416,7 +421,9 @@ class OpenAIProvider:
                     if not _retryable(exc):
                         raise ModelError("model_rejected", f"{model}: {exc}") from exc
                     last = exc
-                    if attempt == settings.max_retries:
+                    if attempt == settings.max_retries or _timed_out(exc):
+                        # A model that timed out once will likely time out again: each retry
+                        # would cost the whole timeout, so a timeout goes to the next model.
                         break
                     asked = retry_after(exc)
                     if asked is None:

@@ -256,8 +256,21 @@ def _span(weeks: float) -> str:
     return f"{days} days" if days < 14 else f"about {round(weeks)} weeks"
 
 
+# What the reply says when a tool's service does not answer (the rest of the reply still comes).
+_UNAVAILABLE = {
+    "search_knowledge": "The habit-science library isn't answering right now, so this reply "
+    "comes without citations.",
+    "predict_success": "I can't estimate the odds right now, so I've left the prediction out.",
+    "find_optimal_time": "I can't work out your best time right now; try again in a little while.",
+}
+
+
 def _describe(name: str, data: dict[str, Any]) -> str:
     if "error" in data:
+        if data["error"].get("code") == "service_unavailable":
+            return _UNAVAILABLE.get(
+                name, f"I couldn't {name.replace('_', ' ')} right now; that part is unavailable."
+            )
         return f"I couldn't run {name.replace('_', ' ')}: {data['error'].get('message', '')}."
     if data.get("status") == "awaiting_confirmation":
         return f"Please confirm on the card: {data['summary']} Nothing changes until you accept."

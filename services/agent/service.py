@@ -70,6 +70,7 @@ from services.agent.models import (
 )
 from services.agent.nlu.clarify import needs_clarifying
 from services.agent.offline import OfflinePlanner
+from services.agent.offline_fallback import OfflineFallback
 from services.agent.sequence_service import SequenceService
 from services.agent.sequences import HabitSequencePlan
 from services.agent.tone import AIPreferences, choose_tone
@@ -389,11 +390,12 @@ class AgentService:
         preferences: AIPreferences | None,
         understood: Understanding,
     ) -> Model:
-        if self._model is not None:
-            return self._model
-        return OfflinePlanner(
+        offline = OfflinePlanner(
             today=today, known_habits=titles, preferences=preferences, understood=understood
         )
+        if isinstance(self._model, OpenAIProvider):
+            return OfflineFallback(self._model, offline)
+        return self._model if self._model is not None else offline
 
     async def _run(self, event: ChatTurnRequestedV1, live: LiveStream) -> None:
         user_id, today = event.user_id, event.today

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -17,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 from faststream.nats import NatsBroker
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.metrics import engine, repository
@@ -43,6 +45,8 @@ from shared.errors import NotFound, ValidationFailed
 from shared.events.metrics import HabitMetricsUpdatedV1, StreakEndedV1
 from shared.localtime import local_today
 from shared.messaging import publish_event
+
+log = logging.getLogger(__name__)
 
 CACHE_TTL_SECONDS = 24 * 3600
 MAX_RANGE_DAYS = 3653  # ten years
@@ -134,6 +138,9 @@ class MetricsService:
         self.broker = broker
         self.clock = clock
         self._coalescer = Coalescer()
+        # Cache entries this instance could not replace while Redis was down: dropped as soon as
+        # it answers again, so a stale entry does not outlive the outage by its whole TTL.
+        self._stale: set[uuid.UUID] = set()
 
     def today(self, zone: str, day_start: time) -> date:
         return local_today(self.clock(), zone, day_start)
@@ -154,7 +161,32 @@ class MetricsService:
             "day_start": record.day_start.strftime("%H:%M"),
             "metrics": out.model_dump(mode="json"),
         }
-        await self.redis.set(cache_key(record.habit_id), json.dumps(entry), ex=CACHE_TTL_SECONDS)
+        try:
+            await self._drop_stale()
+            await self.redis.set(
+                cache_key(record.habit_id), json.dumps(entry), ex=CACHE_TTL_SECONDS
+            )
+        except (RedisError, OSError) as exc:
+            self._cache_failed([record.habit_id], exc)
+
+    async def _uncache(self, habit_ids: list[uuid.UUID]) -> None:
+        try:
+            await self._drop_stale()
+            await self.redis.delete(*(cache_key(h) for h in habit_ids))
+        except (RedisError, OSError) as exc:
+            self._cache_failed(habit_ids, exc)
+
+    async def _drop_stale(self) -> None:
+        if self._stale:
+            stale = list(self._stale)
+            await self.redis.delete(*(cache_key(h) for h in stale))
+            self._stale.difference_update(stale)
+
+    def _cache_failed(self, habit_ids: list[uuid.UUID], exc: Exception) -> None:
+        # The database holds the metrics; the cache only speeds reads up. Redis being down must
+        # not fail the recompute (the event would be retried into the dead letters).
+        self._stale.update(habit_ids)
+        log.warning("metrics cache unavailable, %d entries to drop later: %r", len(habit_ids), exc)
 
     async def recompute(self, habit_id: uuid.UUID) -> None:
         """Recompute a habit's metrics after an event (coalesced with its neighbours)."""
@@ -167,7 +199,7 @@ class MetricsService:
             record, logs = await self._load(session, habit_id)
             if record is None or record.archived:
                 await repository.drop_metrics(session, habit_id)
-                await self.redis.delete(cache_key(habit_id))
+                await self._uncache([habit_id])
                 return None
             today = self.today(record.timezone, record.day_start)
             metrics = engine.compute_metrics(habit_spec(record), logs, today)
@@ -210,10 +242,16 @@ class MetricsService:
             habit_ids = await repository.habit_ids_of_user(session, user_id)
             await erase_user(session, "metrics", user_id)
         if habit_ids:
-            await self.redis.delete(*(cache_key(h) for h in habit_ids))
+            await self._uncache(habit_ids)
 
     async def _cached_today(self, query: MetricsQuery) -> HabitMetricsOut | None:
-        raw = await self.redis.get(cache_key(query.habit_id))
+        if query.habit_id in self._stale:
+            return None
+        try:
+            raw = await self.redis.get(cache_key(query.habit_id))
+        except (RedisError, OSError) as exc:
+            log.warning("metrics cache unavailable, reading the database: %r", exc)
+            return None
         if raw is None:
             return None
         entry = json.loads(raw)

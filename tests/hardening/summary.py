@@ -21,6 +21,8 @@ SUITES = {
     "headers": "test_headers",
     "bus fuzzing": "test_bus_fuzz",
     "prompt injection": "test_prompt_injection",
+    "faults": "test_faults",
+    "degradation": "test_degradation",
 }
 
 
@@ -44,7 +46,7 @@ def outcomes(junit: Path) -> dict[str, Counter[str]]:
 
 def main() -> int:
     tally: Counter[str] = Counter()
-    for path in REPORT_DIR.glob("tally-*.json"):
+    for path in [*REPORT_DIR.glob("tally-*.json"), *REPORT_DIR.glob("faults-*.json")]:
         tally.update(json.loads(path.read_text()))
     per = outcomes(REPORT_DIR / "junit.xml")
     figures = {
@@ -61,6 +63,10 @@ def main() -> int:
         f"{tally['injection_unauthorised'] + tally['injection_destroyed']} unauthorised actions; "
         f"{tally['injection_outside']} calls outside the request blocked, "
         f"{tally['injection_prompt_leaks'] + tally['injection_data_leaks']} leaks",
+        "faults": f"faults survived {tally['faults_survived']}/{tally['faults_run']} "
+        f"with {tally['faults_lost']} lost ({tally['faults_acked']} writes acknowledged)",
+        "degradation": f"{per['test_degradation']['passed']} dependency outages answered "
+        "without a 5xx or run.failed",
     }
     width = max(len(f) for f in figures.values())
     print()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from redis.exceptions import RedisError
 
 from services.gateway import accounts, tokens
 from services.gateway.api.deps import (
@@ -25,7 +26,7 @@ from services.gateway.schemas import (
     TokenOut,
 )
 from services.gateway.security import utcnow
-from shared.errors import Unauthorized
+from shared.errors import ServiceUnavailable, Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -83,10 +84,14 @@ async def refresh(body: RefreshIn, rt: RuntimeDep) -> TokenOut:
 async def logout(claims: CallerClaims, rt: RuntimeDep, body: LogoutIn | None = None) -> Response:
     """Revoke this access token at once and, when sent, the refresh token's whole session."""
     now = utcnow()
-    await tokens.deny(rt.redis, claims, now)
     if body is not None and body.refresh_token:
         async with rt.transaction() as session:
             await tokens.end_family(session, body.refresh_token, claims.user_id, now)
+    try:
+        await tokens.deny(rt.redis, claims, now)
+    except (RedisError, OSError) as exc:
+        # Never a 204 for a token that still works: the client retries (both steps are safe twice).
+        raise ServiceUnavailable("Could not revoke the access token right now; try again.") from exc
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -248,6 +248,10 @@ async def _run_turn(
         display_name=user.display_name,
     )
     connection = rt.broker.config.connection_state.connection
+    if not connection.is_connected:
+        # Fail fast rather than buffer the turn for a bus that is away: a 503 must mean "not
+        # queued", and the client retries after Retry-After.
+        raise ServiceUnavailable("The assistant is unreachable right now; try again shortly.")
     sub = await connection.subscribe(live_chat(turn.event_id))
     try:
         await publish_event(rt.broker, turn)
@@ -302,6 +306,16 @@ async def _glance(rt: Runtime, caller: uuid.UUID, habit: Habit) -> HabitGlance:
     return HabitGlance(habit.title, m.current_streak, m.streak_unit, m.last_completed_on)
 
 
+async def _nudges(rt: Runtime, caller: uuid.UUID) -> NotificationsOut:
+    try:
+        data = await call(
+            rt.broker, NOTIFICATIONS, LearningUserQuery(user_id=caller), CONTEXT_TIMEOUT_SECONDS
+        )
+    except HabyssError:
+        return NotificationsOut(nudges=[], has_new_suggestion=False)  # learning is down
+    return NotificationsOut.model_validate(data)
+
+
 async def _plans(rt: Runtime, caller: uuid.UUID) -> list[PlanOut]:
     try:
         data = await call(
@@ -335,10 +349,8 @@ async def assistant_context_view(caller: CallerId, rt: RuntimeDep) -> AssistantC
     async with rt.read() as session:
         user = await accounts.current_user(session, caller)
         habits = list(await repository.habits_of(session, caller))
-    found = NotificationsOut.model_validate(
-        await call(rt.broker, NOTIFICATIONS, LearningUserQuery(user_id=caller))
-    )
-    glances, plans = await asyncio.gather(
+    found, glances, plans = await asyncio.gather(
+        _nudges(rt, caller),
         asyncio.gather(*(_glance(rt, caller, h) for h in habits[:CONTEXT_HABITS])),
         _plans(rt, caller),
     )

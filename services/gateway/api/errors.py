@@ -6,13 +6,14 @@ import logging
 import re
 from typing import Any
 
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.schemas import ErrorBody
-from shared.errors import HabyssError, TooManyRequests
+from shared.errors import HabyssError, ServiceUnavailable, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,23 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
+# PostgreSQL restarting, shutting down or unreachable: a dependency is down, not a bug.
+_UNREACHABLE = (OperatorInterventionError, PostgresConnectionError, ConnectionError)
+
+
+def dependency_down(exc: BaseException) -> bool:
+    """Whether an unexpected error (or one it was raised from) means a server is unreachable."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _UNREACHABLE) or getattr(current, "connection_invalidated", False):
+            return True
+        # SQLAlchemy keeps the driver's error in ``orig``; the driver's own cause comes next.
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 def _allowed_methods(request: Request) -> str:
     """Every documented method of the path, not only one route's.
 
@@ -76,7 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HabyssError)
     async def domain_error(request: Request, exc: HabyssError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, TooManyRequests | ServiceUnavailable):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
 
@@ -105,6 +123,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if dependency_down(exc):
+            log.warning("%s %s: a dependency is down: %r", request.method, request.url.path, exc)
+            return await domain_error(
+                request, ServiceUnavailable("A service we depend on is restarting; try again.")
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
             _body("internal_error", "Something went wrong on our side."), status_code=500
