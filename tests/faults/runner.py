@@ -264,16 +264,21 @@ async def _restart(stack: FaultStack, fault: str) -> None:
         await asyncio.to_thread(stack.component(name).start)
 
 
-def _in_hand(stack: FaultStack, consumer: ConsumerInfo, now: float) -> bool:
-    """Whether a message held unacknowledged is still within its ack wait since a kill.
+def _in_hand(stack: FaultStack, consumer: ConsumerInfo, now: float, deadline: float) -> bool:
+    """Whether a message held unacknowledged is within an ack wait that outlasts the settling.
 
     A process killed mid-message never acks it; JetStream hands it out again once the consumer's
     ack wait has passed since delivery (30 s, agent turns 180 s, webhooks 300 s). Until then it
-    is in hand, not lost. A kill of NATS may lose an ack in flight the same way.
+    is in hand, not lost. A kill of NATS may lose an ack in flight the same way. A message that
+    comes back before the deadline is waited for (its event must still be consumed once); only
+    one whose ack wait ends after it is excused.
     """
     owner = consumer.name.split("-", 1)[0]
     wait = consumer.config.ack_wait or 0.0
-    return any(now - stack.kills.get(name, -1e9) < wait for name in (owner, "nats"))
+    return any(
+        now - stack.kills.get(name, -1e9) < wait and stack.kills.get(name, -1e9) + wait > deadline
+        for name in (owner, "nats")
+    )
 
 
 async def _settle(stack: FaultStack) -> dict[str, int]:
@@ -287,7 +292,7 @@ async def _settle(stack: FaultStack) -> dict[str, int]:
         held = {
             c.name: (c.num_pending or 0) + (c.num_ack_pending or 0)
             for c in await stack.consumers()
-            if c.num_pending or (c.num_ack_pending and not _in_hand(stack, c, now))
+            if c.num_pending or (c.num_ack_pending and not _in_hand(stack, c, now, deadline))
         }
         if not unpublished and not held:
             return {}

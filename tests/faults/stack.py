@@ -63,6 +63,9 @@ class FaultStack:
             "SWEEP_INTERVAL_SECONDS": "0",
             "REMINDER_POLL_SECONDS": "0",
             "AUTH_ADDRESS_REGISTRATIONS": "1000000",
+            # One gateway process, as a pod runs it: kill -9 must hit the process that serves
+            # (under a uvicorn supervisor the workers would outlive it, holding the port).
+            "GATEWAY_WORKERS": "1",
             "DB_POOL_SIZE": "4",
             "DB_MAX_OVERFLOW": "8",
             "EMBEDDING_WORKERS": "1",
@@ -162,4 +165,5 @@ def fault_stack(work: Path) -> Iterator[FaultStack]:
             yield stack
         finally:
             stack.close()
-            shutil.rmtree(work, ignore_errors=True)
+            if not os.environ.get("HABYSS_KEEP_FAULT_LOGS"):
+                shutil.rmtree(work, ignore_errors=True)
