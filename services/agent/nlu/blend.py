@@ -12,22 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.agent.nlu.dataset import HEAD_INTENTS
-from services.agent.nlu.schema import Chronotype, HabitAction, Intent, RefusalReason, Sentiment
+from services.agent.nlu.schema import (
+    INTENTS,
+    Chronotype,
+    HabitAction,
+    Intent,
+    RefusalReason,
+    Sentiment,
+)
 
 HEAD_WEIGHT = 0.6
 UNSAFE_AT = 0.5  # head probability of "unsafe" that makes a refusal
 OUT_OF_SCOPE_AT = 0.75  # head probability of "out_of_scope" that refuses what the rules let by
 SIGNAL_AT = 0.85  # head probability for a signal the rules did not find
-_SCOPED: tuple[Intent, ...] = (
-    "goal_setting",
-    "habit_action",
-    "progress_analysis",
-    "troubleshooting",
-    "motivation",
-    "schedule_adjustment",
-    "integration",
-    "insights",
-)
+_SCOPED: tuple[Intent, ...] = tuple(i for i in INTENTS if i != "out_of_scope")
 _ACTIONS: frozenset[str] = frozenset(
     ("create", "log", "add_sub_habits", "assign_tags", "suggest_tags", "remind", "update", "delete")
 )

@@ -15,19 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.agent.nlu.schema import INTENTS
+
 DATA = Path(__file__).parent / "data"
-HEAD_INTENTS: tuple[str, ...] = (
-    "goal_setting",
-    "habit_action",
-    "progress_analysis",
-    "troubleshooting",
-    "motivation",
-    "schedule_adjustment",
-    "integration",
-    "insights",
-    "out_of_scope",
-    "unsafe",
-)
+# The heads' columns: every intent of the schema, then "unsafe" (model.npz keeps this order).
+HEAD_INTENTS: tuple[str, ...] = (*INTENTS, "unsafe")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,17 +30,7 @@ RefusalReason = Literal[
     "trivia", "homework", "coding", "creative", "one_time_task", "medical", "unsafe", "other"
 ]
 
-INTENTS: tuple[Intent, ...] = (
-    "goal_setting",
-    "habit_action",
-    "progress_analysis",
-    "troubleshooting",
-    "motivation",
-    "schedule_adjustment",
-    "integration",
-    "insights",
-    "out_of_scope",
-)
+INTENTS: tuple[Intent, ...] = get_args(Intent)
 
 _FROZEN = ConfigDict(frozen=True)
 
